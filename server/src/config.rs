@@ -1,0 +1,136 @@
+//! Server configuration, read once at startup from `KINTO_PUSH_*` environment
+//! variables or the matching command-line flags (`kinto-push --help`).
+
+use std::net::SocketAddr;
+
+use clap::{Parser, ValueEnum};
+
+/// Everything the server needs to know about its environment.
+///
+/// Leptos site options (output name, site root, package directory) are not
+/// here: they come from the `LEPTOS_*` variables that the build tool sets from
+/// the workspace metadata.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "kinto-push", version, about)]
+pub struct Config {
+    /// Address and port the HTTP server binds to.
+    #[arg(long, env = "KINTO_PUSH_LISTEN", default_value = "127.0.0.1:8888")]
+    pub listen: SocketAddr,
+
+    /// Database URL: `sqlite://path/to/file.sqlite3` (created when missing) or
+    /// `postgres://user@host/database`.
+    #[arg(
+        long,
+        env = "KINTO_PUSH_DATABASE_URL",
+        default_value = "sqlite://data/kinto-push.sqlite3"
+    )]
+    pub database_url: DatabaseUrl,
+
+    /// Maximum number of pooled database connections.
+    #[arg(long, env = "KINTO_PUSH_DATABASE_POOL_SIZE", default_value_t = 8)]
+    pub database_pool_size: u32,
+
+    /// Log output: `pretty` for people, `json` for log collectors. The level
+    /// filter comes from `RUST_LOG` (default `info`).
+    #[arg(long, env = "KINTO_PUSH_LOG_FORMAT", value_enum, default_value_t)]
+    pub log_format: LogFormat,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Pretty,
+    Json,
+}
+
+/// A database URL with its credentials kept out of `Debug` output and logs.
+#[derive(Clone)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The full URL, credentials included. Pass it to the driver only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Which backend the URL selects.
+    pub fn backend(&self) -> Backend {
+        if self.0.starts_with("postgres://") || self.0.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        let known = ["sqlite:", "postgres://", "postgresql://"];
+        if known.iter().any(|scheme| url.starts_with(scheme)) {
+            Ok(Self(url.to_owned()))
+        } else {
+            Err("expected a sqlite: or postgres:// URL".to_owned())
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Print only the scheme: the rest may hold a password.
+        let scheme = self.0.split(':').next().unwrap_or_default();
+        write!(f, "{scheme}:[redacted]")
+    }
+}
+
+/// The storage backends a `DatabaseUrl` can select.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, clap::Error> {
+        Config::try_parse_from(std::iter::once("kinto-push").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_suit_local_development() {
+        let config = parse(&[]).unwrap();
+
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8888");
+        assert_eq!(config.database_url.backend(), Backend::Sqlite);
+        assert_eq!(config.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn postgres_url_selects_postgres() {
+        let config = parse(&["--database-url", "postgres://me:pw@localhost/db"]).unwrap();
+
+        assert_eq!(config.database_url.backend(), Backend::Postgres);
+    }
+
+    #[test]
+    fn unknown_database_scheme_is_refused() {
+        let error = parse(&["--database-url", "mysql://localhost/db"]).unwrap_err();
+
+        assert!(
+            error
+                .to_string()
+                .contains("expected a sqlite: or postgres:// URL")
+        );
+    }
+
+    #[test]
+    fn database_url_debug_hides_credentials() {
+        let url: DatabaseUrl = "postgres://me:secret@localhost/db".parse().unwrap();
+
+        assert_eq!(format!("{url:?}"), "postgres:[redacted]");
+    }
+}

@@ -1,0 +1,53 @@
+//! kinto-push: a Kinto-compatible JSON store that pushes every change to
+//! subscribed browsers.
+//!
+//! A tour of the crate:
+//! - `config`: [`Config`](config::Config), read once from `KINTO_PUSH_*`
+//!   variables or flags.
+//! - `telemetry`: the tracing subscriber and the per-request span.
+//! - `error`: [`ApiError`](error::ApiError), the Kinto JSON error body.
+//! - `routes`: the `/v1` HTTP API, one module per resource.
+//! - `storage`: the database, SQLite or PostgreSQL.
+//! - `site`: the Leptos app, its wasm bundle and the service worker script.
+//!
+//! `main.rs` reads the configuration and serves [`app`]; the integration tests
+//! drive the same router in-process.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use axum::{Router, middleware};
+use leptos::prelude::LeptosOptions;
+
+pub mod config;
+pub mod error;
+pub mod routes;
+pub mod site;
+pub mod storage;
+pub mod telemetry;
+
+use config::Config;
+use storage::Database;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub database: Database,
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The whole HTTP surface: the `/v1` API and the web app.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(routes::router())
+        .merge(site::router(&state))
+        .layer(middleware::from_fn(telemetry::trace_request))
+        .with_state(state)
+}

@@ -1,0 +1,73 @@
+//! The `kinto-push` binary: read the configuration, start tracing, open the
+//! database and serve until SIGINT or SIGTERM.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use leptos::config::get_configuration;
+use tokio::net::TcpListener;
+
+use server::config::Config;
+use server::storage::Database;
+use server::{AppState, app, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::parse();
+    telemetry::init(config.log_format);
+
+    let leptos_options = get_configuration(None)
+        .context("reading the LEPTOS_* site options")?
+        .leptos_options;
+    let database = Database::connect(&config.database_url, config.database_pool_size)
+        .await
+        .context("opening the database (KINTO_PUSH_DATABASE_URL)")?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {} (KINTO_PUSH_LISTEN)", config.listen))?;
+
+    let address = listener.local_addr().context("reading the bound address")?;
+    tracing::info!(url = %format!("http://{address}/"), "kinto-push is listening");
+
+    let state = AppState {
+        config: Arc::new(config),
+        database: database.clone(),
+        leptos_options,
+    };
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+
+    database.close().await;
+    tracing::info!("kinto-push stopped");
+    Ok(())
+}
+
+/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

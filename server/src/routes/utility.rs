@@ -1,0 +1,121 @@
+//! Utility endpoints: the hello document, heartbeats and the version.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::AppState;
+
+/// The Kinto HTTP API version whose behaviour this server reproduces.
+pub(crate) const HTTP_API_VERSION: &str = "1.23";
+/// Most sub-requests one `POST /v1/batch` may carry.
+pub(crate) const BATCH_MAX_REQUESTS: usize = 25;
+
+const PROJECT_NAME: &str = "kinto-push";
+const PROJECT_VERSION: &str = env!("CARGO_PKG_VERSION");
+const PROJECT_DOCS: &str = "https://docs.kinto-storage.org/";
+
+#[derive(Serialize)]
+pub(crate) struct Hello {
+    project_name: &'static str,
+    project_version: &'static str,
+    http_api_version: &'static str,
+    project_docs: &'static str,
+    url: String,
+    settings: HelloSettings,
+    capabilities: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+struct HelloSettings {
+    batch_max_requests: usize,
+    readonly: bool,
+    explicit_permissions: bool,
+}
+
+pub(crate) async fn get_hello(headers: HeaderMap) -> Json<Hello> {
+    Json(Hello {
+        project_name: PROJECT_NAME,
+        project_version: PROJECT_VERSION,
+        http_api_version: HTTP_API_VERSION,
+        project_docs: PROJECT_DOCS,
+        url: format!("{}/v1/", public_origin(&headers)),
+        settings: HelloSettings {
+            batch_max_requests: BATCH_MAX_REQUESTS,
+            readonly: false,
+            explicit_permissions: true,
+        },
+        capabilities: Map::new(),
+    })
+}
+
+/// 200 when every backend answers, 503 otherwise; the body says which.
+pub(crate) async fn get_heartbeat(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let is_storage_up = match state.database.ping().await {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::error!(error = %error, source = ?std::error::Error::source(&error), "heartbeat: database check failed");
+            false
+        }
+    };
+
+    // Records and permissions live in the same database.
+    let body = json!({ "storage": is_storage_up, "permission": is_storage_up });
+    let status = if is_storage_up {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body))
+}
+
+/// Load-balancer check: answers as long as the process serves requests.
+pub(crate) async fn get_lbheartbeat() -> Json<Value> {
+    Json(json!({}))
+}
+
+pub(crate) async fn get_version() -> Json<Value> {
+    Json(json!({ "name": PROJECT_NAME, "version": PROJECT_VERSION }))
+}
+
+/// The scheme and host the client used to reach us, honouring a reverse
+/// proxy's `X-Forwarded-Proto`.
+fn public_origin(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|value| value.to_str().ok())
+        .filter(|scheme| matches!(*scheme, "http" | "https"))
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn public_origin_uses_host_and_forwarded_scheme() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_static("example.org:8443"));
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+
+        assert_eq!(public_origin(&headers), "https://example.org:8443");
+    }
+
+    #[test]
+    fn public_origin_ignores_unknown_schemes() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8888"));
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("gopher"));
+
+        assert_eq!(public_origin(&headers), "http://127.0.0.1:8888");
+    }
+}

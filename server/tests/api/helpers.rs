@@ -1,0 +1,161 @@
+//! `spawn_app` and the `TestApp` the tests talk to.
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use leptos::prelude::LeptosOptions;
+use serde_json::Value;
+use sqlx::Connection;
+use tower::ServiceExt;
+
+use server::config::{Config, DatabaseUrl};
+use server::storage::Database;
+use server::{AppState, app};
+
+/// Enables the PostgreSQL runs: a URL to a database the tests may create
+/// schemas in.
+const POSTGRES_URL_VARIABLE: &str = "KINTO_PUSH_TEST_DATABASE_URL";
+
+/// The backends a test can run against.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Every backend available here. PostgreSQL is left out, with a note, when
+/// no test database is configured.
+pub(crate) fn backends() -> Vec<Backend> {
+    if std::env::var(POSTGRES_URL_VARIABLE).is_ok() {
+        vec![Backend::Sqlite, Backend::Postgres]
+    } else {
+        eprintln!("note: {POSTGRES_URL_VARIABLE} is not set: skipping PostgreSQL");
+        vec![Backend::Sqlite]
+    }
+}
+
+/// A running app on a fresh, empty database.
+pub(crate) struct TestApp {
+    router: Router,
+    pub(crate) database: Database,
+    // Keeps the SQLite file alive as long as the app.
+    _folder: tempfile::TempDir,
+}
+
+/// A response with its body read.
+pub(crate) struct TestResponse {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("the body is JSON")
+    }
+
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub(crate) fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} header"))
+            .to_str()
+            .expect("the header is text")
+    }
+}
+
+/// Starts the app on a fresh database of `backend`.
+pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", folder.path().join("test.sqlite3").display()),
+        Backend::Postgres => fresh_postgres_schema().await,
+    };
+    let database_url: DatabaseUrl = url.parse().expect("a valid database URL");
+    let database = Database::connect(&database_url, 4)
+        .await
+        .expect("the test database opens");
+
+    let config = Config {
+        listen: "127.0.0.1:0".parse().expect("an address"),
+        database_url,
+        database_pool_size: 4,
+        log_format: server::config::LogFormat::Pretty,
+    };
+    let leptos_options = LeptosOptions::builder()
+        .output_name("kinto-push")
+        .site_root(folder.path().display().to_string())
+        .build();
+    let state = AppState {
+        config: std::sync::Arc::new(config),
+        database: database.clone(),
+        leptos_options,
+    };
+    TestApp {
+        router: app(state),
+        database,
+        _folder: folder,
+    }
+}
+
+/// Creates a schema no other test uses and returns a URL whose connections
+/// work inside it.
+async fn fresh_postgres_schema() -> String {
+    let base = std::env::var(POSTGRES_URL_VARIABLE).expect("checked by backends()");
+    let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("the PostgreSQL test database answers");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut admin)
+        .await
+        .expect("a fresh schema");
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}options=-c%20search_path%3D{schema}")
+}
+
+impl TestApp {
+    pub(crate) async fn request(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+    ) -> TestResponse {
+        let body = body.map_or_else(Body::empty, |json| Body::from(json.to_string()));
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "127.0.0.1:8888")
+            .header("content-type", "application/json")
+            .body(body)
+            .expect("a valid request");
+        self.send(request).await
+    }
+
+    pub(crate) async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("the body is readable")
+            .to_vec();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub(crate) async fn get(&self, uri: &str) -> TestResponse {
+        self.request(Method::GET, uri, None).await
+    }
+}

@@ -1,0 +1,6 @@
+//! HTTP tests: the whole router driven in-process, on SQLite and (when
+//! `KINTO_PUSH_TEST_DATABASE_URL` is set) PostgreSQL.
+
+mod helpers;
+mod site;
+mod utility;

@@ -1,0 +1,102 @@
+//! `/v1/`, heartbeats, version, and the errors for unknown routes and methods.
+
+use axum::http::Method;
+
+use crate::helpers::{backends, spawn_app};
+
+#[tokio::test]
+async fn hello_describes_the_server_with_an_absolute_url() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+
+        let response = app.get("/v1/").await;
+
+        assert_eq!(response.status, 200, "{backend:?}");
+        let hello = response.json();
+        assert_eq!(hello["project_name"], "kinto-push");
+        assert_eq!(hello["http_api_version"], "1.23");
+        assert_eq!(hello["url"], "http://127.0.0.1:8888/v1/");
+        assert_eq!(hello["settings"]["batch_max_requests"], 25);
+        assert!(hello["capabilities"].is_object());
+    }
+}
+
+#[tokio::test]
+async fn heartbeat_reports_a_healthy_database() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+
+        let response = app.get("/v1/__heartbeat__").await;
+
+        assert_eq!(response.status, 200, "{backend:?}");
+        assert_eq!(response.json()["storage"], true);
+    }
+}
+
+#[tokio::test]
+async fn heartbeat_answers_503_when_the_database_is_down() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        app.database.close().await;
+
+        let response = app.get("/v1/__heartbeat__").await;
+
+        assert_eq!(response.status, 503, "{backend:?}");
+        assert_eq!(response.json()["storage"], false);
+    }
+}
+
+#[tokio::test]
+async fn lbheartbeat_answers_without_touching_the_database() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        app.database.close().await;
+
+        let response = app.get("/v1/__lbheartbeat__").await;
+
+        assert_eq!(response.status, 200, "{backend:?}");
+        assert_eq!(response.json(), serde_json::json!({}));
+    }
+}
+
+#[tokio::test]
+async fn version_names_the_project() {
+    let app = spawn_app(backends()[0]).await;
+
+    let response = app.get("/v1/__version__").await;
+
+    assert_eq!(response.status, 200);
+    assert_eq!(response.json()["name"], "kinto-push");
+    assert_eq!(response.json()["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[tokio::test]
+async fn unknown_api_route_is_a_kinto_404() {
+    let app = spawn_app(backends()[0]).await;
+
+    let response = app.get("/v1/nowhere/at/all").await;
+
+    assert_eq!(response.status, 404);
+    assert_eq!(response.json()["errno"], 111);
+    assert_eq!(response.json()["error"], "Not Found");
+}
+
+#[tokio::test]
+async fn wrong_method_is_a_kinto_405_with_allow() {
+    let app = spawn_app(backends()[0]).await;
+
+    let response = app.request(Method::DELETE, "/v1/__heartbeat__", None).await;
+
+    assert_eq!(response.status, 405);
+    assert_eq!(response.json()["errno"], 115);
+    assert!(response.header("allow").contains("GET"));
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app(backends()[0]).await;
+
+    let response = app.get("/v1/").await;
+
+    assert_eq!(response.header("x-request-id").len(), 36);
+}

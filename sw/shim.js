@@ -1,0 +1,48 @@
+// The service worker's entry point, served at /sw.js as a module worker.
+//
+// Every listener is added during the first evaluation of this script: one
+// added later, after an await, misses the event that woke the worker. Each
+// handler then waits for the wasm inside `waitUntil`.
+//
+// The build fills in the placeholders: the wasm file name carries a hash of
+// its content, so a new build changes this script and the browser installs
+// the new worker.
+import init, { on_message } from "./pkg/worker.js";
+
+const WASM_URL = new URL("./pkg/__WORKER_WASM__", import.meta.url).href;
+const CACHE_PREFIX = "kinto-push-worker-";
+const CACHE_NAME = `${CACHE_PREFIX}__WORKER_HASH__`;
+
+// Cache first: a worker woken by a push must start even when the origin is
+// unreachable.
+const ready = caches
+  .open(CACHE_NAME)
+  .then((cache) => cache.match(WASM_URL))
+  .then((cached) => init({ module_or_path: cached ?? fetch(WASM_URL) }));
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE_NAME)
+      .then((cache) => cache.add(WASM_URL))
+      .then(() => ready)
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  const dropOldCaches = caches
+    .keys()
+    .then((names) =>
+      Promise.all(
+        names
+          .filter((name) => name.startsWith(CACHE_PREFIX) && name !== CACHE_NAME)
+          .map((name) => caches.delete(name)),
+      ),
+    );
+  event.waitUntil(dropOldCaches.then(() => self.clients.claim()));
+});
+
+self.addEventListener("message", (event) => {
+  event.waitUntil(ready.then(() => on_message(event)));
+});

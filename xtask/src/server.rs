@@ -1,0 +1,134 @@
+//! Starting and stopping the `kinto-push` server the build produced.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::site::{Build, Profile};
+use crate::workspace::Workspace;
+
+/// How long a freshly started server may take to answer its heartbeat.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_LISTEN: &str = "127.0.0.1:8888";
+
+/// The server command with the site options it needs.
+pub(crate) fn command(workspace: &Workspace, build: &Build) -> Command {
+    let site = &workspace.site;
+    let mut server = Command::new(&build.server_binary);
+    server
+        .current_dir(&workspace.root)
+        .env("LEPTOS_OUTPUT_NAME", &site.output_name)
+        .env("LEPTOS_SITE_ROOT", &site.root)
+        .env("LEPTOS_SITE_PKG_DIR", &site.pkg_dir)
+        .env(
+            "LEPTOS_ENV",
+            if build.profile == Profile::Release {
+                "PROD"
+            } else {
+                "DEV"
+            },
+        );
+    server
+}
+
+/// Runs the server in the foreground until it exits (Ctrl-C stops both).
+pub(crate) fn run_foreground(workspace: &Workspace, build: &Build) -> anyhow::Result<()> {
+    let listen = std::env::var("KINTO_PUSH_LISTEN").unwrap_or_else(|_| DEFAULT_LISTEN.into());
+    println!("kinto-push: open http://{listen}/ (Ctrl-C stops the server)\n");
+    let status = command(workspace, build)
+        .status()
+        .context("starting the server")?;
+    if !status.success() {
+        bail!("the server exited with {status}");
+    }
+    Ok(())
+}
+
+/// A server started in the background; stopped when dropped.
+pub(crate) struct RunningServer {
+    child: Child,
+    pub(crate) address: SocketAddr,
+}
+
+impl RunningServer {
+    /// Starts `server` on `address` and waits until its heartbeat answers.
+    pub(crate) fn start(mut server: Command, address: SocketAddr) -> anyhow::Result<Self> {
+        let child = server
+            .env("KINTO_PUSH_LISTEN", address.to_string())
+            .spawn()
+            .context("starting the server")?;
+        let mut running = Self { child, address };
+        running.wait_until_ready()?;
+        Ok(running)
+    }
+
+    pub(crate) fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    fn wait_until_ready(&mut self) -> anyhow::Result<()> {
+        let started = Instant::now();
+        while started.elapsed() < STARTUP_TIMEOUT {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("the server exited during startup ({status})");
+            }
+            if heartbeat_answers(self.address) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("the server did not answer within {STARTUP_TIMEOUT:?}")
+    }
+
+    /// Asks the server to shut down gracefully (SIGTERM) and waits for it.
+    pub(crate) fn stop(mut self) -> anyhow::Result<()> {
+        self.terminate()
+    }
+
+    fn terminate(&mut self) -> anyhow::Result<()> {
+        if self.child.try_wait()?.is_some() {
+            return Ok(());
+        }
+        let pid = self.child.id().to_string();
+        let signalled = Command::new("kill").args(["-TERM", &pid]).status();
+        if !signalled.is_ok_and(|status| status.success()) {
+            self.child.kill().context("killing the server")?;
+        }
+        self.child
+            .wait()
+            .context("waiting for the server to stop")?;
+        Ok(())
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        // Best effort on error paths; `stop` reports failures.
+        let _ = self.terminate();
+    }
+}
+
+/// A loopback address with a port nobody listens on right now.
+pub(crate) fn free_loopback_address() -> anyhow::Result<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?)
+}
+
+/// True when `GET /v1/__heartbeat__` answers 200.
+fn heartbeat_answers(address: SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_millis(500)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request =
+        format!("GET /v1/__heartbeat__ HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.starts_with("HTTP/1.1 200")
+}

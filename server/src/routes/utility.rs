@@ -56,7 +56,7 @@ pub(crate) async fn get_heartbeat(State(state): State<AppState>) -> (StatusCode,
     let is_storage_up = match state.database.ping().await {
         Ok(()) => true,
         Err(error) => {
-            tracing::error!(error = %error, source = ?std::error::Error::source(&error), "heartbeat: database check failed");
+            tracing::error!(?error, "heartbeat: the database does not answer");
             false
         }
     };

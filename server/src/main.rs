@@ -14,6 +14,7 @@ use server::{AppState, app, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    load_dotenv()?;
     let config = Config::parse();
     telemetry::init(config.log_format);
 
@@ -43,6 +44,19 @@ async fn main() -> anyhow::Result<()> {
     database.close().await;
     tracing::info!("kinto-push stopped");
     Ok(())
+}
+
+/// Debug builds read a `.env` file in the working folder, for local
+/// development; variables already set win. Release builds take their settings
+/// from the real environment only.
+fn load_dotenv() -> anyhow::Result<()> {
+    if !cfg!(debug_assertions) {
+        return Ok(());
+    }
+    match dotenvy::dotenv() {
+        Err(error) if !error.not_found() => Err(error).context("reading .env"),
+        _ => Ok(()),
+    }
 }
 
 /// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.

@@ -1,6 +1,7 @@
 //! The test run: the workspace's cargo tests, then the browser tests against
 //! a release build that this command starts and stops itself.
 
+use std::fs::File;
 use std::process::Command;
 
 use anyhow::Context;
@@ -35,11 +36,24 @@ pub(crate) fn run_end_to_end(workspace: &Workspace) -> anyhow::Result<()> {
     if data.exists() {
         std::fs::remove_dir_all(&data).context("clearing the e2e database")?;
     }
+    std::fs::create_dir_all(&data).context("creating the e2e folder")?;
     let database_url = format!("sqlite://{}", data.join("e2e.sqlite3").display());
+
+    // The server's log goes to a file, so Playwright's report stays readable.
+    let log_path = data.join("server.log");
+    let log = File::create(&log_path).context("creating the server log")?;
     let mut server_command = server::command(workspace, &build);
-    server_command.env("KINTO_PUSH_DATABASE_URL", database_url);
-    let server = RunningServer::start(server_command, server::free_loopback_address()?)?;
-    println!("e2e: server at {}", server.url());
+    server_command
+        .env("KINTO_PUSH_DATABASE_URL", database_url)
+        .stdout(log.try_clone().context("sharing the server log")?)
+        .stderr(log);
+    let server = RunningServer::start(server_command, server::free_loopback_address()?)
+        .with_context(|| format!("the server's log: {}", log_path.display()))?;
+    println!(
+        "e2e: server at {} (log: {})",
+        server.url(),
+        log_path.display()
+    );
 
     let outcome = command::run(
         Command::new(workspace.node_bin("playwright"))

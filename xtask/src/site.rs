@@ -46,19 +46,22 @@ pub(crate) enum Profile {
 }
 
 impl Profile {
-    /// Cargo profile of the wasm crates.
-    fn wasm_profile(self) -> &'static str {
+    /// Cargo profile of the app's hydrate build.
+    fn app_profile(self) -> &'static str {
         match self {
             Self::Debug => "dev",
             Self::Release => "wasm-release",
         }
     }
 
-    /// Folder cargo writes a profile's output to.
-    fn wasm_profile_dir(self) -> &'static str {
+    /// Cargo profile of the worker's build. The app depends on the worker
+    /// crate without its wasm entry points; building the worker itself under
+    /// its own profile keeps the two feature sets in separate folders, so
+    /// neither build invalidates the other.
+    fn worker_profile(self) -> &'static str {
         match self {
-            Self::Debug => "debug",
-            Self::Release => "wasm-release",
+            Self::Debug => "worker-dev",
+            Self::Release => "worker-release",
         }
     }
 
@@ -96,7 +99,7 @@ pub(crate) fn build(workspace: &Workspace, profile: Profile) -> anyhow::Result<B
         workspace,
         &site.lib_package,
         &["--features", "hydrate"],
-        profile,
+        profile.app_profile(),
     )?;
     let app = bindgen(workspace, &app_wasm, &site.output_name, profile)?;
     // Leptos asks for `<name>.wasm` when the output name is set at compile time.
@@ -104,7 +107,7 @@ pub(crate) fn build(workspace: &Workspace, profile: Profile) -> anyhow::Result<B
     copy_file(&app.js, &pkg.join(format!("{}.js", site.output_name)))?;
     copy_file(&app.wasm, &app_wasm_out)?;
 
-    let worker_wasm = build_wasm(workspace, WORKER_CRATE, &[], profile)?;
+    let worker_wasm = build_wasm(workspace, WORKER_CRATE, &[], profile.worker_profile())?;
     let worker = bindgen(workspace, &worker_wasm, WORKER_OUTPUT_NAME, profile)?;
     let worker_wasm_out = install_worker(workspace, &worker)?;
 
@@ -131,17 +134,17 @@ fn build_wasm(
     workspace: &Workspace,
     package: &str,
     features: &[&str],
-    profile: Profile,
+    cargo_profile: &str,
 ) -> anyhow::Result<PathBuf> {
     command::run(
         command::cargo()
             .args(["build", "--package", package, "--lib"])
             .args(["--target", "wasm32-unknown-unknown"])
-            .args(["--profile", profile.wasm_profile()])
+            .args(["--profile", cargo_profile])
             .args(features)
             .current_dir(&workspace.root),
     )?;
-    Ok(workspace.wasm_artifact(profile.wasm_profile_dir(), package))
+    Ok(workspace.wasm_artifact(cargo_profile, package))
 }
 
 /// Generates the JavaScript glue and the final wasm for `input`, then shrinks

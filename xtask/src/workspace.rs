@@ -52,8 +52,13 @@ impl Workspace {
         })
     }
 
-    /// `<target>/<triple>/<profile>/<crate>.wasm`, as cargo writes it.
-    pub(crate) fn wasm_artifact(&self, profile_dir: &str, crate_name: &str) -> PathBuf {
+    /// `<target>/<triple>/<profile>/<crate>.wasm`, as cargo writes it (the
+    /// `dev` profile writes to `debug`).
+    pub(crate) fn wasm_artifact(&self, cargo_profile: &str, crate_name: &str) -> PathBuf {
+        let profile_dir = match cargo_profile {
+            "dev" => "debug",
+            other => other,
+        };
         self.target_dir
             .join("wasm32-unknown-unknown")
             .join(profile_dir)

@@ -2,7 +2,6 @@
 //! whenever a source file changes.
 
 use std::net::SocketAddr;
-
 use std::sync::mpsc;
 use std::time::Duration;
 

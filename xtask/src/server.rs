@@ -6,12 +6,17 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use rustix::process::{Pid, Signal, kill_process};
 
 use crate::site::{Build, Profile};
 use crate::workspace::Workspace;
 
 /// How long a freshly started server may take to answer its heartbeat.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a server may take to finish its requests and stop after SIGTERM.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Pause between two checks of a starting or stopping server.
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
 const DEFAULT_LISTEN: &str = "127.0.0.1:8888";
 
 /// The server command with the site options it needs.
@@ -75,15 +80,18 @@ impl RunningServer {
             if let Some(status) = self.child.try_wait()? {
                 bail!("the server exited during startup ({status})");
             }
-            if heartbeat_answers(self.address) {
+            // Another server on the same port would answer too: only a
+            // heartbeat while our child still runs counts.
+            if heartbeat_answers(self.address) && self.child.try_wait()?.is_none() {
                 return Ok(());
             }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(POLL_INTERVAL);
         }
         bail!("the server did not answer within {STARTUP_TIMEOUT:?}")
     }
 
-    /// Asks the server to shut down gracefully (SIGTERM) and waits for it.
+    /// Asks the server to shut down gracefully (SIGTERM) and waits for it,
+    /// killing it when it takes longer than `SHUTDOWN_TIMEOUT`.
     pub(crate) fn stop(mut self) -> anyhow::Result<()> {
         self.terminate()
     }
@@ -92,11 +100,18 @@ impl RunningServer {
         if self.child.try_wait()?.is_some() {
             return Ok(());
         }
-        let pid = self.child.id().to_string();
-        let signalled = Command::new("kill").args(["-TERM", &pid]).status();
-        if !signalled.is_ok_and(|status| status.success()) {
-            self.child.kill().context("killing the server")?;
+        let pid = Pid::from_child(&self.child);
+        if kill_process(pid, Signal::TERM).is_ok() {
+            let started = Instant::now();
+            while started.elapsed() < SHUTDOWN_TIMEOUT {
+                if self.child.try_wait()?.is_some() {
+                    return Ok(());
+                }
+                std::thread::sleep(POLL_INTERVAL);
+            }
+            eprintln!("server: still running {SHUTDOWN_TIMEOUT:?} after SIGTERM, killing it");
         }
+        self.child.kill().context("killing the server")?;
         self.child
             .wait()
             .context("waiting for the server to stop")?;

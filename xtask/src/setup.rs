@@ -105,15 +105,22 @@ pub(crate) fn ensure_chromium() -> anyhow::Result<PathBuf> {
     println!("setup: installing Debian's chromium package");
     let is_root = command::output(Command::new("id").arg("-u")).is_some_and(|id| id.trim() == "0");
     let apt = |args: &[&str]| {
+        // `sudo -n` fails at once instead of waiting for a password nobody
+        // types; `env` keeps the variable that sudo would drop.
         let mut apt = if is_root {
-            Command::new("apt-get")
+            Command::new("env")
         } else {
             let mut sudo = Command::new("sudo");
-            sudo.arg("apt-get");
+            sudo.args(["-n", "env"]);
             sudo
         };
-        apt.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        command::run(&mut apt)
+        apt.arg("DEBIAN_FRONTEND=noninteractive")
+            .arg("apt-get")
+            .args(args);
+        command::run(&mut apt).context(
+            "installing chromium needs root or password-less sudo: \
+             run `sudo apt-get install chromium`, or set CHROMIUM_PATH to a Chromium",
+        )
     };
     apt(&["update", "-qq"])?;
     apt(&[

@@ -23,12 +23,16 @@ pub(crate) fn run_all(workspace: &Workspace) -> anyhow::Result<()> {
             .current_dir(&workspace.root),
     )?;
 
-    run_end_to_end(workspace)
+    end_to_end(workspace)
 }
 
 /// The Playwright specs against a fresh release build and a fresh database.
 pub(crate) fn run_end_to_end(workspace: &Workspace) -> anyhow::Result<()> {
     setup::run(workspace)?;
+    end_to_end(workspace)
+}
+
+fn end_to_end(workspace: &Workspace) -> anyhow::Result<()> {
     let build = site::build(workspace, Profile::Release)?;
 
     let data = workspace.target_dir.join("e2e-data");

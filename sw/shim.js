@@ -13,19 +13,28 @@ const WASM_URL = new URL("./pkg/__WORKER_WASM__", import.meta.url).href;
 const CACHE_PREFIX = "kinto-push-worker-";
 const CACHE_NAME = `${CACHE_PREFIX}__WORKER_HASH__`;
 
-// Cache first: a worker woken by a push must start even when the origin is
-// unreachable.
-const ready = caches
-  .open(CACHE_NAME)
-  .then((cache) => cache.match(WASM_URL))
-  .then((cached) => init({ module_or_path: cached ?? fetch(WASM_URL) }));
+// The wasm, started once on first use. Cache first: a worker woken by a push
+// must start even when the origin is unreachable. A failed start is
+// forgotten, so the next event tries again.
+let started = null;
+function wasmReady() {
+  started ??= caches
+    .open(CACHE_NAME)
+    .then((cache) => cache.match(WASM_URL))
+    .then((cached) => init({ module_or_path: cached ?? fetch(WASM_URL) }))
+    .catch((error) => {
+      started = null;
+      throw error;
+    });
+  return started;
+}
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches
       .open(CACHE_NAME)
       .then((cache) => cache.add(WASM_URL))
-      .then(() => ready)
+      .then(wasmReady)
       .then(() => self.skipWaiting()),
   );
 });
@@ -44,5 +53,5 @@ self.addEventListener("activate", (event) => {
 });
 
 self.addEventListener("message", (event) => {
-  event.waitUntil(ready.then(() => on_message(event)));
+  event.waitUntil(wasmReady().then(() => on_message(event)));
 });

@@ -1,6 +1,6 @@
 //! Registers the service worker and proves the page ↔ worker channel: the
-//! page sends a `Ping` with one end of a `MessageChannel` and the worker
-//! answers on it.
+//! page sends a `Ping` with one end of a `MessageChannel` to the active worker
+//! and the worker answers on it.
 
 use futures_channel::oneshot;
 use gloo_events::EventListener;
@@ -11,7 +11,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     Event, EventTarget, MessageChannel, MessageEvent, RegistrationOptions, ServiceWorker,
-    ServiceWorkerContainer, ServiceWorkerUpdateViaCache,
+    ServiceWorkerContainer, ServiceWorkerRegistration, ServiceWorkerUpdateViaCache,
 };
 
 use super::WorkerStatus;
@@ -20,7 +20,7 @@ use super::WorkerStatus;
 const WORKER_SCRIPT: &str = "/sw.js";
 const WORKER_SCOPE: &str = "/";
 
-/// Registers the worker, waits until it controls the page, then pings it.
+/// Registers the worker, waits until it is active, then pings it.
 /// Progress goes to `status`.
 pub(super) fn connect(status: WriteSignal<WorkerStatus>) {
     spawn_local(async move {
@@ -56,22 +56,20 @@ async fn register_and_ping(
     options.set_update_via_cache(ServiceWorkerUpdateViaCache::None);
     JsFuture::from(container.register_with_options(WORKER_SCRIPT, &options)).await?;
 
-    let controller = controlling_worker(container).await?;
+    let worker = active_worker(container).await?;
     status.set(WorkerStatus::Active);
 
-    ping(&controller).await
+    ping(&worker).await
 }
 
-/// The worker controlling this page, waiting for it to claim the page after
-/// a first install.
-async fn controlling_worker(container: &ServiceWorkerContainer) -> Result<ServiceWorker, JsValue> {
-    if let Some(controller) = container.controller() {
-        return Ok(controller);
-    }
-    next_event(container, "controllerchange").await?;
-    container
-        .controller()
-        .ok_or_else(|| JsValue::from_str("no worker controls the page"))
+/// The registration's active worker, once there is one. This does not wait
+/// for the worker to control the page: after a hard reload it never does.
+async fn active_worker(container: &ServiceWorkerContainer) -> Result<ServiceWorker, JsValue> {
+    let registration: ServiceWorkerRegistration =
+        JsFuture::from(container.ready()?).await?.unchecked_into();
+    registration
+        .active()
+        .ok_or_else(|| JsValue::from_str("the registration has no active worker"))
 }
 
 /// Sends `Ping` with a fresh port and waits for the worker's `Pong`.

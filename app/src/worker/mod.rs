@@ -15,11 +15,11 @@ pub(crate) enum WorkerStatus {
     Waiting,
     /// The browser has no service workers (or the page is not secure).
     Unsupported,
-    /// Registered, not yet controlling this page.
+    /// Registered, not yet active.
     Registering,
-    /// Controls this page; the channel to it is being opened.
+    /// Active; the channel to it is being opened.
     Active,
-    /// Controls this page and answered over a `MessageChannel`.
+    /// Active, and answered over a `MessageChannel`.
     Connected { version: String },
     /// Registration or the channel failed.
     Failed(String),

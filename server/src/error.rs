@@ -61,7 +61,7 @@ impl ApiError {
         Self::new(
             StatusCode::NOT_FOUND,
             Errno::MissingResource,
-            "The resource you are looking for could not be found.",
+            "No resource exists at this URL.",
         )
     }
 
@@ -70,7 +70,7 @@ impl ApiError {
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
             Errno::MethodNotAllowed,
-            "Method not allowed on this endpoint.",
+            "This URL does not accept that method; the Allow header lists those it does.",
         )
     }
 
@@ -79,8 +79,8 @@ impl ApiError {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             Errno::BackendUnavailable,
-            "Service temporary unavailable due to overloading or maintenance, \
-             please retry later.",
+            "A backend the server depends on is unavailable; retry after the \
+             Retry-After delay.",
         )
     }
 
@@ -89,7 +89,7 @@ impl ApiError {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             Errno::Undefined,
-            "A programmatic error occured, developers have been informed.",
+            "The server failed to handle this request; the failure is logged.",
         )
     }
 

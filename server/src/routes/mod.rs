@@ -2,7 +2,7 @@
 //! table.
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::any;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -12,11 +12,9 @@ mod utility;
 /// Every `/v1` route. Unknown URLs and methods get Kinto JSON errors.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/v1/", get(utility::get_hello))
-        .route("/v1/__heartbeat__", get(utility::get_heartbeat))
-        .route("/v1/__lbheartbeat__", get(utility::get_lbheartbeat))
-        .route("/v1/__version__", get(utility::get_version))
-        .route("/v1/{*path}", axum::routing::any(unknown_route))
+        // /v1/, /v1/__heartbeat__, /v1/__lbheartbeat__, /v1/__version__
+        .merge(utility::router())
+        .route("/v1/{*path}", any(unknown_route))
         .method_not_allowed_fallback(method_not_allowed)
 }
 

@@ -1,8 +1,9 @@
 //! Utility endpoints: the hello document, heartbeats and the version.
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::routing::get;
+use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -16,6 +17,14 @@ pub(crate) const BATCH_MAX_REQUESTS: usize = 25;
 const PROJECT_NAME: &str = "kinto-push";
 const PROJECT_VERSION: &str = env!("CARGO_PKG_VERSION");
 const PROJECT_DOCS: &str = "https://docs.kinto-storage.org/";
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/", get(get_hello))
+        .route("/v1/__heartbeat__", get(get_heartbeat))
+        .route("/v1/__lbheartbeat__", get(get_lbheartbeat))
+        .route("/v1/__version__", get(get_version))
+}
 
 #[derive(Serialize)]
 pub(crate) struct Hello {
@@ -35,13 +44,13 @@ struct HelloSettings {
     explicit_permissions: bool,
 }
 
-pub(crate) async fn get_hello(headers: HeaderMap) -> Json<Hello> {
+async fn get_hello(uri: Uri, headers: HeaderMap) -> Json<Hello> {
     Json(Hello {
         project_name: PROJECT_NAME,
         project_version: PROJECT_VERSION,
         http_api_version: HTTP_API_VERSION,
         project_docs: PROJECT_DOCS,
-        url: format!("{}/v1/", public_origin(&headers)),
+        url: format!("{}/v1/", public_origin(&uri, &headers)),
         settings: HelloSettings {
             batch_max_requests: BATCH_MAX_REQUESTS,
             readonly: false,
@@ -52,7 +61,7 @@ pub(crate) async fn get_hello(headers: HeaderMap) -> Json<Hello> {
 }
 
 /// 200 when every backend answers, 503 otherwise; the body says which.
-pub(crate) async fn get_heartbeat(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+async fn get_heartbeat(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let is_storage_up = match state.database.ping().await {
         Ok(()) => true,
         Err(error) => {
@@ -72,20 +81,22 @@ pub(crate) async fn get_heartbeat(State(state): State<AppState>) -> (StatusCode,
 }
 
 /// Load-balancer check: answers as long as the process serves requests.
-pub(crate) async fn get_lbheartbeat() -> Json<Value> {
+async fn get_lbheartbeat() -> Json<Value> {
     Json(json!({}))
 }
 
-pub(crate) async fn get_version() -> Json<Value> {
+async fn get_version() -> Json<Value> {
     Json(json!({ "name": PROJECT_NAME, "version": PROJECT_VERSION }))
 }
 
-/// The scheme and host the client used to reach us, honouring a reverse
-/// proxy's `X-Forwarded-Proto`.
-fn public_origin(headers: &HeaderMap) -> String {
+/// The scheme and host the client used to reach us: the `Host` header, or
+/// the URI's authority for HTTP/2 requests that carry none, with a reverse
+/// proxy's `X-Forwarded-Proto` honoured.
+fn public_origin(uri: &Uri, headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|value| value.to_str().ok())
+        .or_else(|| uri.authority().map(|authority| authority.as_str()))
         .unwrap_or("localhost");
     let scheme = headers
         .get("x-forwarded-proto")
@@ -107,7 +118,20 @@ mod tests {
         headers.insert(header::HOST, HeaderValue::from_static("example.org:8443"));
         headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
 
-        assert_eq!(public_origin(&headers), "https://example.org:8443");
+        assert_eq!(
+            public_origin(&Uri::from_static("/v1/"), &headers),
+            "https://example.org:8443"
+        );
+    }
+
+    #[test]
+    fn public_origin_falls_back_to_the_uri_authority() {
+        let uri = Uri::from_static("http://kinto.example:8888/v1/");
+
+        assert_eq!(
+            public_origin(&uri, &HeaderMap::new()),
+            "http://kinto.example:8888"
+        );
     }
 
     #[test]
@@ -116,6 +140,9 @@ mod tests {
         headers.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8888"));
         headers.insert("x-forwarded-proto", HeaderValue::from_static("gopher"));
 
-        assert_eq!(public_origin(&headers), "http://127.0.0.1:8888");
+        assert_eq!(
+            public_origin(&Uri::from_static("/v1/"), &headers),
+            "http://127.0.0.1:8888"
+        );
     }
 }

@@ -7,7 +7,8 @@
 //! - `telemetry`: the tracing subscriber and the per-request span.
 //! - `error`: [`ApiError`](error::ApiError), the Kinto JSON error body.
 //! - `routes`: the `/v1` HTTP API, one module per resource.
-//! - `storage`: the database, SQLite or PostgreSQL.
+//! - `storage`: the [`Storage`](storage::Storage) trait and its SQLite and
+//!   PostgreSQL backends.
 //! - `site`: the Leptos app, its wasm bundle and the service worker script.
 //!
 //! `main.rs` reads the configuration and serves [`app`]; the integration tests
@@ -27,13 +28,13 @@ pub mod storage;
 pub mod telemetry;
 
 use config::Config;
-use storage::Database;
+use storage::Storage;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub database: Database,
+    pub storage: Arc<dyn Storage>,
     pub leptos_options: LeptosOptions,
 }
 

@@ -9,8 +9,7 @@ use leptos::config::get_configuration;
 use tokio::net::TcpListener;
 
 use server::config::Config;
-use server::storage::Database;
-use server::{AppState, app, telemetry};
+use server::{AppState, app, storage, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -21,7 +20,7 @@ async fn main() -> anyhow::Result<()> {
     let leptos_options = get_configuration(None)
         .context("reading the LEPTOS_* site options")?
         .leptos_options;
-    let database = Database::connect(&config.database_url, config.database_pool_size)
+    let storage = storage::connect(&config.database_url, config.database_pool_size)
         .await
         .context("opening the database (KINTO_PUSH_DATABASE_URL)")?;
     let listener = TcpListener::bind(config.listen)
@@ -33,7 +32,7 @@ async fn main() -> anyhow::Result<()> {
 
     let state = AppState {
         config: Arc::new(config),
-        database: database.clone(),
+        storage: Arc::clone(&storage),
         leptos_options,
     };
     axum::serve(listener, app(state))
@@ -41,7 +40,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("serving HTTP")?;
 
-    database.close().await;
+    storage.close().await;
     tracing::info!("kinto-push stopped");
     Ok(())
 }

@@ -62,7 +62,7 @@ async fn get_hello(uri: Uri, headers: HeaderMap) -> Json<Hello> {
 
 /// 200 when every backend answers, 503 otherwise; the body says which.
 async fn get_heartbeat(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let is_storage_up = match state.database.ping().await {
+    let is_storage_up = match state.storage.ping().await {
         Ok(()) => true,
         Err(error) => {
             tracing::error!(?error, "heartbeat: the database does not answer");

@@ -1,5 +1,7 @@
 //! `spawn_app` and the `TestApp` the tests talk to.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
@@ -9,7 +11,7 @@ use sqlx::Connection;
 use tower::ServiceExt;
 
 use server::config::{Config, DatabaseUrl};
-use server::storage::Database;
+use server::storage::{self, Storage};
 use server::{AppState, app};
 
 /// Enables the PostgreSQL runs: a URL to a database the tests may create
@@ -37,7 +39,7 @@ pub(crate) fn backends() -> Vec<Backend> {
 /// A running app on a fresh, empty database.
 pub(crate) struct TestApp {
     router: Router,
-    pub(crate) database: Database,
+    pub(crate) storage: Arc<dyn Storage>,
     // Keeps the SQLite file alive as long as the app.
     _folder: tempfile::TempDir,
 }
@@ -75,7 +77,7 @@ pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
         Backend::Postgres => fresh_postgres_schema().await,
     };
     let database_url: DatabaseUrl = url.parse().expect("a valid database URL");
-    let database = Database::connect(&database_url, 4)
+    let storage = storage::connect(&database_url, 4)
         .await
         .expect("the test database opens");
 
@@ -90,13 +92,13 @@ pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
         .site_root(folder.path().display().to_string())
         .build();
     let state = AppState {
-        config: std::sync::Arc::new(config),
-        database: database.clone(),
+        config: Arc::new(config),
+        storage: Arc::clone(&storage),
         leptos_options,
     };
     TestApp {
         router: app(state),
-        database,
+        storage,
         _folder: folder,
     }
 }

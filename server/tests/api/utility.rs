@@ -37,7 +37,7 @@ async fn heartbeat_reports_a_healthy_database() {
 async fn heartbeat_answers_503_when_the_database_is_down() {
     for backend in backends() {
         let app = spawn_app(backend).await;
-        app.database.close().await;
+        app.storage.close().await;
 
         let response = app.get("/v1/__heartbeat__").await;
 
@@ -50,7 +50,7 @@ async fn heartbeat_answers_503_when_the_database_is_down() {
 async fn lbheartbeat_answers_without_touching_the_database() {
     for backend in backends() {
         let app = spawn_app(backend).await;
-        app.database.close().await;
+        app.storage.close().await;
 
         let response = app.get("/v1/__lbheartbeat__").await;
 

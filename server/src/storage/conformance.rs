@@ -1,0 +1,392 @@
+//! The storage conformance suite: every test runs against SQLite and, when
+//! `KINTO_PUSH_TEST_DATABASE_URL` names a PostgreSQL database, against
+//! PostgreSQL, each on a fresh database (a fresh schema on PostgreSQL).
+
+use std::sync::Arc;
+
+use serde_json::json;
+use sqlx::Connection;
+
+use super::*;
+
+/// Enables the PostgreSQL runs: a database the tests may create schemas in.
+const POSTGRES_URL_VARIABLE: &str = "KINTO_PUSH_TEST_DATABASE_URL";
+
+/// Writers the concurrency test starts at once.
+const CONCURRENT_WRITERS: usize = 8;
+
+/// A storage on a fresh database, and what keeps that database alive.
+struct TestBackend {
+    storage: Arc<dyn Storage>,
+    _folder: Option<tempfile::TempDir>,
+}
+
+impl TestBackend {
+    async fn sqlite() -> Self {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let url = format!("sqlite://{}", folder.path().join("test.sqlite3").display());
+        let storage = connect(&url.parse().expect("a SQLite URL"), 4)
+            .await
+            .expect("the SQLite database opens");
+        Self {
+            storage,
+            _folder: Some(folder),
+        }
+    }
+
+    /// `None`, with a note on stderr, when no PostgreSQL database is set.
+    async fn postgres() -> Option<Self> {
+        let Ok(base) = std::env::var(POSTGRES_URL_VARIABLE) else {
+            eprintln!("skipped: {POSTGRES_URL_VARIABLE} is not set, PostgreSQL is not tested");
+            return None;
+        };
+        let schema = format!("storage_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&base)
+            .await
+            .expect("the PostgreSQL test database answers");
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&mut admin)
+            .await
+            .expect("a fresh schema");
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+        let storage = connect(&url.parse().expect("a PostgreSQL URL"), 4)
+            .await
+            .expect("the PostgreSQL database opens");
+        Some(Self {
+            storage,
+            _folder: None,
+        })
+    }
+}
+
+/// Declares each listed test once per backend: `sqlite::name` and
+/// `postgres::name`.
+macro_rules! conformance {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let backend = super::TestBackend::sqlite().await;
+                    super::$test(backend.storage.clone()).await;
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let Some(backend) = super::TestBackend::postgres().await else {
+                        return;
+                    };
+                    super::$test(backend.storage.clone()).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    create_then_get_returns_the_object,
+    create_refuses_a_live_id_and_returns_the_object,
+    create_over_a_tombstone_revives_the_id,
+    put_creates_then_replaces_the_data_whole,
+    delete_leaves_a_tombstone_that_only_since_listings_show,
+    delete_of_a_missing_object_is_not_found,
+    writes_in_one_millisecond_get_increasing_timestamps,
+    set_timestamp_is_the_newest_issued_tombstones_included,
+    unwritten_set_timestamp_is_fixed_at_first_read,
+    set_timestamp_moves_forward_after_a_purge,
+    sets_are_independent,
+    purge_removes_descendants_but_not_neighbours,
+    dropped_transaction_writes_nothing,
+    concurrent_writers_get_distinct_increasing_timestamps,
+);
+
+fn records_of(collection: &str) -> Scope {
+    Scope::children(
+        format!("/buckets/b/collections/{collection}"),
+        ResourceName::Record,
+    )
+}
+
+fn data(value: serde_json::Value) -> Data {
+    match value {
+        serde_json::Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+fn at(millis: i64) -> Timestamp {
+    Timestamp::from_millis(millis)
+}
+
+async fn create_then_get_returns_the_object(storage: Arc<dyn Storage>) {
+    let scope = records_of("c");
+    let mut tx = storage.begin_write().await.unwrap();
+
+    let created = tx
+        .create(&scope, "r1", data(json!({"title": "milk"})), at(1_000))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = storage.begin_read().await.unwrap();
+    let stored = tx.get(&scope, "r1").await.unwrap().unwrap();
+    assert_eq!(stored, created);
+    assert_eq!(stored.last_modified, at(1_000));
+    assert_eq!(stored.data["title"], "milk");
+}
+
+async fn create_refuses_a_live_id_and_returns_the_object(storage: Arc<dyn Storage>) {
+    let scope = records_of("c");
+    let mut tx = storage.begin_write().await.unwrap();
+    tx.create(&scope, "r1", data(json!({"n": 1})), at(1_000))
+        .await
+        .unwrap();
+
+    let error = tx
+        .create(&scope, "r1", data(json!({"n": 2})), at(2_000))
+        .await
+        .unwrap_err();
+
+    let StorageError::AlreadyExists(existing) = error else {
+        panic!("expected AlreadyExists, got {error:?}");
+    };
+    assert_eq!(existing.data["n"], 1);
+    assert_eq!(tx.timestamp(&scope, at(3_000)).await.unwrap(), at(1_000));
+}
+
+async fn create_over_a_tombstone_revives_the_id(storage: Arc<dyn Storage>) {
+    let scope = records_of("c");
+    let mut tx = storage.begin_write().await.unwrap();
+    tx.create(&scope, "r1", Data::new(), at(1_000))
+        .await
+        .unwrap();
+    tx.delete(&scope, "r1", at(1_000)).await.unwrap();
+
+    let revived = tx
+        .create(&scope, "r1", data(json!({"again": true})), at(1_000))
+        .await
+        .unwrap();
+
+    assert_eq!(revived.last_modified, at(1_002));
+    let listed = tx.list(&scope, None).await.unwrap();
+    assert_eq!(listed, vec![Entry::Live(revived)]);
+}
+
+async fn put_creates_then_replaces_the_data_whole(storage: Arc<dyn Storage>) {
+    let scope = records_of("c");
+    let mut tx = storage.begin_write().await.unwrap();
+
+    let (first, _) = tx
+        .put(&scope, "r1", data(json!({"a": 1, "b": 2})), at(1_000))
+        .await
+        .unwrap();
+    let (second, replaced) = tx
+        .put(&scope, "r1", data(json!({"a": 3})), at(2_000))
+        .await
+        .unwrap();
+
+    assert_eq!(first, Written::Created);
+    assert_eq!(second, Written::Replaced);
+    assert_eq!(replaced.data, data(json!({"a": 3})));
+    assert_eq!(tx.get(&scope, "r1").await.unwrap(), Some(replaced));
+}
+
+async fn delete_leaves_a_tombstone_that_only_since_listings_show(storage: Arc<dyn Storage>) {
+    let scope = records_of("c");
+    let mut tx = storage.begin_write().await.unwrap();
+    tx.create(&scope, "kept", Data::new(), at(1_000))
+        .await
+        .unwrap();
+    tx.create(&scope, "gone", Data::new(), at(2_000))
+        .await
+        .unwrap();
+
+    let tombstone = tx.delete(&scope, "gone", at(3_000)).await.unwrap();
+
+    assert_eq!(tombstone.last_modified, at(3_000));
+    assert_eq!(tx.get(&scope, "gone").await.unwrap(), None);
+    let live = tx.list(&scope, None).await.unwrap();
+    assert_eq!(live.iter().map(Entry::id).collect::<Vec<_>>(), ["kept"]);
+    let changes = tx.list(&scope, Some(at(1_500))).await.unwrap();
+    assert_eq!(changes, vec![Entry::Deleted(tombstone)]);
+}
+
+async fn delete_of_a_missing_object_is_not_found(storage: Arc<dyn Storage>) {
+    let scope = records_of("c");
+    let mut tx = storage.begin_write().await.unwrap();
+    tx.create(&scope, "r1", Data::new(), at(1_000))
+        .await
+        .unwrap();
+    tx.delete(&scope, "r1", at(2_000)).await.unwrap();
+
+    let never = tx.delete(&scope, "never", at(3_000)).await.unwrap_err();
+    let again = tx.delete(&scope, "r1", at(3_000)).await.unwrap_err();
+
+    assert!(matches!(never, StorageError::NotFound), "{never:?}");
+    assert!(matches!(again, StorageError::NotFound), "{again:?}");
+    assert_eq!(tx.timestamp(&scope, at(4_000)).await.unwrap(), at(2_000));
+}
+
+async fn writes_in_one_millisecond_get_increasing_timestamps(storage: Arc<dyn Storage>) {
+    let scope = records_of("c");
+    let mut tx = storage.begin_write().await.unwrap();
+
+    let mut issued = Vec::new();
+    for id in ["a", "b", "c", "d", "e"] {
+        let object = tx.create(&scope, id, Data::new(), at(5_000)).await.unwrap();
+        issued.push(object.last_modified.as_millis());
+    }
+    // A clock that stepped back changes nothing either.
+    let late = tx.create(&scope, "f", Data::new(), at(10)).await.unwrap();
+
+    assert_eq!(issued, [5_000, 5_001, 5_002, 5_003, 5_004]);
+    assert_eq!(late.last_modified, at(5_005));
+}
+
+async fn set_timestamp_is_the_newest_issued_tombstones_included(storage: Arc<dyn Storage>) {
+    let scope = records_of("c");
+    let mut tx = storage.begin_write().await.unwrap();
+    tx.create(&scope, "r1", Data::new(), at(1_000))
+        .await
+        .unwrap();
+
+    let tombstone = tx.delete(&scope, "r1", at(2_000)).await.unwrap();
+
+    assert_eq!(
+        tx.timestamp(&scope, at(9_000)).await.unwrap(),
+        tombstone.last_modified
+    );
+}
+
+async fn unwritten_set_timestamp_is_fixed_at_first_read(storage: Arc<dyn Storage>) {
+    let scope = records_of("empty");
+    let mut tx = storage.begin_read().await.unwrap();
+
+    let first = tx.timestamp(&scope, at(1_000)).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = storage.begin_read().await.unwrap();
+    let second = tx.timestamp(&scope, at(2_000)).await.unwrap();
+
+    assert_eq!(first, at(1_000));
+    assert_eq!(second, at(1_000));
+}
+
+async fn set_timestamp_moves_forward_after_a_purge(storage: Arc<dyn Storage>) {
+    let scope = records_of("c");
+    let mut tx = storage.begin_write().await.unwrap();
+    let old = tx
+        .create(&scope, "r1", Data::new(), at(5_000))
+        .await
+        .unwrap();
+
+    tx.purge_descendants("/buckets/b").await.unwrap();
+    let recreated = tx
+        .create(&scope, "r1", Data::new(), at(1_000))
+        .await
+        .unwrap();
+
+    assert!(recreated.last_modified > old.last_modified);
+    assert_eq!(tx.list(&scope, Some(at(0))).await.unwrap().len(), 1);
+}
+
+async fn sets_are_independent(storage: Arc<dyn Storage>) {
+    let shopping = records_of("shopping");
+    let chores = records_of("chores");
+    let collections = Scope::children("/buckets/b", ResourceName::Collection);
+    let mut tx = storage.begin_write().await.unwrap();
+
+    tx.create(&shopping, "r1", Data::new(), at(7_000))
+        .await
+        .unwrap();
+    tx.create(&collections, "shopping", Data::new(), at(1_000))
+        .await
+        .unwrap();
+
+    assert_eq!(tx.list(&chores, None).await.unwrap(), vec![]);
+    assert_eq!(tx.get(&chores, "r1").await.unwrap(), None);
+    assert_eq!(tx.timestamp(&chores, at(3_000)).await.unwrap(), at(3_000));
+    assert_eq!(
+        tx.timestamp(&collections, at(9_000)).await.unwrap(),
+        at(1_000)
+    );
+}
+
+async fn purge_removes_descendants_but_not_neighbours(storage: Arc<dyn Storage>) {
+    let mut tx = storage.begin_write().await.unwrap();
+    let buckets = Scope::buckets();
+    let collections =
+        |bucket: &str| Scope::children(format!("/buckets/{bucket}"), ResourceName::Collection);
+    let records = |bucket: &str| {
+        Scope::children(
+            format!("/buckets/{bucket}/collections/c"),
+            ResourceName::Record,
+        )
+    };
+    for bucket in ["b", "b2", "b-1"] {
+        tx.create(&buckets, bucket, Data::new(), at(1_000))
+            .await
+            .unwrap();
+        tx.create(&collections(bucket), "c", Data::new(), at(1_000))
+            .await
+            .unwrap();
+        tx.create(&records(bucket), "r", Data::new(), at(1_000))
+            .await
+            .unwrap();
+    }
+
+    let purged = tx.purge_descendants("/buckets/b").await.unwrap();
+
+    assert_eq!(purged, 2);
+    assert_eq!(tx.list(&collections("b"), None).await.unwrap(), vec![]);
+    assert_eq!(tx.list(&records("b"), None).await.unwrap(), vec![]);
+    assert_eq!(tx.list(&buckets, None).await.unwrap().len(), 3);
+    for neighbour in ["b2", "b-1"] {
+        assert_eq!(tx.list(&records(neighbour), None).await.unwrap().len(), 1);
+    }
+}
+
+async fn dropped_transaction_writes_nothing(storage: Arc<dyn Storage>) {
+    let scope = records_of("c");
+    let mut tx = storage.begin_write().await.unwrap();
+    tx.create(&scope, "r1", Data::new(), at(1_000))
+        .await
+        .unwrap();
+
+    drop(tx);
+
+    let mut tx = storage.begin_read().await.unwrap();
+    assert_eq!(tx.get(&scope, "r1").await.unwrap(), None);
+    assert_eq!(tx.timestamp(&scope, at(2_000)).await.unwrap(), at(2_000));
+}
+
+async fn concurrent_writers_get_distinct_increasing_timestamps(storage: Arc<dyn Storage>) {
+    let scope = records_of("c");
+
+    // Every writer reads the same clock, so only storage keeps them apart.
+    let writers = (0..CONCURRENT_WRITERS).map(|n| {
+        let storage = Arc::clone(&storage);
+        let scope = scope.clone();
+        tokio::spawn(async move {
+            let mut tx = storage.begin_write().await.unwrap();
+            let object = tx
+                .create(&scope, &format!("r{n}"), Data::new(), at(1_000))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            object.last_modified.as_millis()
+        })
+    });
+    let mut issued = Vec::new();
+    for writer in writers.collect::<Vec<_>>() {
+        issued.push(writer.await.unwrap());
+    }
+
+    issued.sort_unstable();
+    let expected: Vec<i64> = (1_000..).take(CONCURRENT_WRITERS).collect();
+    assert_eq!(issued, expected);
+}

@@ -1,0 +1,243 @@
+//! The SQL both backends run, and the [`Transaction`](super::Transaction)
+//! built on it. The SQL keeps to what SQLite and PostgreSQL share: numbered
+//! `$n` parameters, `ON CONFLICT` upserts and `RETURNING`.
+
+use sqlx::types::Json;
+
+use super::{Data, Entry, StoredObject, Timestamp, Tombstone};
+
+pub(super) const SELECT_TIMESTAMP: &str = "\
+    SELECT last_modified FROM timestamps \
+    WHERE parent_id = $1 AND resource_name = $2";
+
+/// Stores `$3` as the timestamp of a set that has none. On PostgreSQL the
+/// no-op update also locks the set's row until the transaction ends.
+pub(super) const LOCK_TIMESTAMP: &str = "\
+    INSERT INTO timestamps (parent_id, resource_name, last_modified) \
+    VALUES ($1, $2, $3) \
+    ON CONFLICT (parent_id, resource_name) \
+    DO UPDATE SET last_modified = timestamps.last_modified";
+
+/// Issues a write's timestamp: the clock (`$3`) when it is past the newest
+/// one, else the next millisecond, so that two writes in one millisecond (or
+/// after the clock stepped back) still differ.
+pub(super) const NEXT_TIMESTAMP: &str = "\
+    INSERT INTO timestamps (parent_id, resource_name, last_modified) \
+    VALUES ($1, $2, $3) \
+    ON CONFLICT (parent_id, resource_name) DO UPDATE SET last_modified = \
+        CASE WHEN excluded.last_modified > timestamps.last_modified \
+        THEN excluded.last_modified ELSE timestamps.last_modified + 1 END \
+    RETURNING last_modified";
+
+pub(super) const SELECT_OBJECT: &str = "\
+    SELECT id, last_modified, is_deleted, data FROM objects \
+    WHERE parent_id = $1 AND resource_name = $2 AND id = $3 AND NOT is_deleted";
+
+pub(super) const WRITE_OBJECT: &str = "\
+    INSERT INTO objects (parent_id, resource_name, id, last_modified, is_deleted, data) \
+    VALUES ($1, $2, $3, $4, $5, $6) \
+    ON CONFLICT (parent_id, resource_name, id) DO UPDATE SET \
+        last_modified = excluded.last_modified, \
+        is_deleted = excluded.is_deleted, \
+        data = excluded.data";
+
+/// The objects of a set written after `$3`, newest first; tombstones only
+/// when `$4` is true.
+pub(super) const LIST_OBJECTS: &str = "\
+    SELECT id, last_modified, is_deleted, data FROM objects \
+    WHERE parent_id = $1 AND resource_name = $2 AND last_modified > $3 \
+        AND (NOT is_deleted OR $4) \
+    ORDER BY last_modified DESC";
+
+/// Deletes the children of `$1` and, through the range [`$2`, `$3`), every
+/// deeper descendant: URIs are compared byte by byte, and `$1/` and `$10`
+/// bound exactly the URIs that start with `$1/`.
+pub(super) const PURGE_DESCENDANTS: &str = "\
+    DELETE FROM objects \
+    WHERE parent_id = $1 OR (parent_id >= $2 AND parent_id < $3)";
+
+/// The bounds of `PURGE_DESCENDANTS` for `parent_id`.
+pub(super) fn descendant_range(parent_id: &str) -> (String, String) {
+    (format!("{parent_id}/"), format!("{parent_id}0"))
+}
+
+/// A row of `objects` as the `SELECT`s above return it.
+#[derive(sqlx::FromRow)]
+pub(super) struct ObjectRow {
+    id: String,
+    last_modified: Timestamp,
+    is_deleted: bool,
+    data: Json<Data>,
+}
+
+impl ObjectRow {
+    pub(super) fn into_object(self) -> StoredObject {
+        StoredObject {
+            id: self.id,
+            last_modified: self.last_modified,
+            data: self.data.0,
+        }
+    }
+
+    pub(super) fn into_entry(self) -> Entry {
+        if self.is_deleted {
+            Entry::Deleted(Tombstone {
+                id: self.id,
+                last_modified: self.last_modified,
+            })
+        } else {
+            Entry::Live(self.into_object())
+        }
+    }
+}
+
+/// Implements [`Transaction`](super::Transaction) for `$name`, a wrapper of
+/// an sqlx transaction on `$db`. Both backends run this same code; only the
+/// sqlx types differ.
+macro_rules! sql_transaction {
+    ($name:ident, $db:ty) => {
+        struct $name {
+            tx: sqlx::Transaction<'static, $db>,
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::storage::Transaction for $name {
+            async fn timestamp(
+                &mut self,
+                scope: &Scope,
+                now: Timestamp,
+            ) -> Result<Timestamp, StorageError> {
+                let stored = sqlx::query_scalar(sql::SELECT_TIMESTAMP)
+                    .bind(&scope.parent_id)
+                    .bind(scope.resource_name.as_str())
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                if let Some(timestamp) = stored {
+                    return Ok(timestamp);
+                }
+                sqlx::query(sql::LOCK_TIMESTAMP)
+                    .bind(&scope.parent_id)
+                    .bind(scope.resource_name.as_str())
+                    .bind(now)
+                    .execute(&mut *self.tx)
+                    .await?;
+                let timestamp = sqlx::query_scalar(sql::SELECT_TIMESTAMP)
+                    .bind(&scope.parent_id)
+                    .bind(scope.resource_name.as_str())
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                Ok(timestamp)
+            }
+
+            async fn lock(&mut self, scope: &Scope, now: Timestamp) -> Result<(), StorageError> {
+                sqlx::query(sql::LOCK_TIMESTAMP)
+                    .bind(&scope.parent_id)
+                    .bind(scope.resource_name.as_str())
+                    .bind(now.previous())
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn next_timestamp(
+                &mut self,
+                scope: &Scope,
+                now: Timestamp,
+            ) -> Result<Timestamp, StorageError> {
+                let timestamp = sqlx::query_scalar(sql::NEXT_TIMESTAMP)
+                    .bind(&scope.parent_id)
+                    .bind(scope.resource_name.as_str())
+                    .bind(now)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                Ok(timestamp)
+            }
+
+            async fn get(
+                &mut self,
+                scope: &Scope,
+                id: &str,
+            ) -> Result<Option<StoredObject>, StorageError> {
+                let row: Option<ObjectRow> = sqlx::query_as(sql::SELECT_OBJECT)
+                    .bind(&scope.parent_id)
+                    .bind(scope.resource_name.as_str())
+                    .bind(id)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                Ok(row.map(ObjectRow::into_object))
+            }
+
+            async fn write(
+                &mut self,
+                scope: &Scope,
+                id: &str,
+                last_modified: Timestamp,
+                data: Option<&Data>,
+            ) -> Result<(), StorageError> {
+                let empty = Data::new();
+                sqlx::query(sql::WRITE_OBJECT)
+                    .bind(&scope.parent_id)
+                    .bind(scope.resource_name.as_str())
+                    .bind(id)
+                    .bind(last_modified)
+                    .bind(data.is_none())
+                    .bind(sqlx::types::Json(data.unwrap_or(&empty)))
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn list(
+                &mut self,
+                scope: &Scope,
+                since: Option<Timestamp>,
+            ) -> Result<Vec<Entry>, StorageError> {
+                let after = since.unwrap_or(Timestamp::from_millis(i64::MIN));
+                let rows: Vec<ObjectRow> = sqlx::query_as(sql::LIST_OBJECTS)
+                    .bind(&scope.parent_id)
+                    .bind(scope.resource_name.as_str())
+                    .bind(after)
+                    .bind(since.is_some())
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                Ok(rows.into_iter().map(ObjectRow::into_entry).collect())
+            }
+
+            async fn purge_descendants(&mut self, parent_id: &str) -> Result<u64, StorageError> {
+                let (low, high) = sql::descendant_range(parent_id);
+                let result = sqlx::query(sql::PURGE_DESCENDANTS)
+                    .bind(parent_id)
+                    .bind(low)
+                    .bind(high)
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(result.rows_affected())
+            }
+
+            async fn commit(self: Box<Self>) -> Result<(), StorageError> {
+                self.tx.commit().await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(super) use sql_transaction;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descendant_range_holds_exactly_the_deeper_uris() {
+        let (low, high) = descendant_range("/buckets/b");
+        let inside = |uri: &str| uri >= low.as_str() && uri < high.as_str();
+
+        assert!(inside("/buckets/b/collections/c"));
+        assert!(inside("/buckets/b/groups/g"));
+        assert!(!inside("/buckets/b"));
+        assert!(!inside("/buckets/b2/collections/c"));
+        assert!(!inside("/buckets/b-1/collections/c"));
+        assert!(!inside("/buckets/a/collections/c"));
+    }
+}

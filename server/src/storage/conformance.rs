@@ -103,6 +103,7 @@ conformance!(
     purge_removes_descendants_but_not_neighbours,
     dropped_transaction_writes_nothing,
     concurrent_writers_get_distinct_increasing_timestamps,
+    setting_keeps_its_first_value,
 );
 
 fn records_of(collection: &str) -> Scope {
@@ -389,4 +390,16 @@ async fn concurrent_writers_get_distinct_increasing_timestamps(storage: Arc<dyn 
     issued.sort_unstable();
     let expected: Vec<i64> = (1_000..).take(CONCURRENT_WRITERS).collect();
     assert_eq!(issued, expected);
+}
+
+async fn setting_keeps_its_first_value(storage: Arc<dyn Storage>) {
+    let mut tx = storage.begin_write().await.unwrap();
+    let first = tx.setting_or_insert("key", "one").await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = storage.begin_write().await.unwrap();
+    let second = tx.setting_or_insert("key", "two").await.unwrap();
+
+    assert_eq!(first, "one");
+    assert_eq!(second, "one");
 }

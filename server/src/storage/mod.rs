@@ -226,6 +226,14 @@ pub trait Transaction: Send {
     /// went.
     async fn purge_descendants(&mut self, parent_id: &str) -> Result<u64, StorageError>;
 
+    /// The value of setting `name`, storing `candidate` first when it has
+    /// none: whoever commits first wins, and everyone reads the same value.
+    async fn setting_or_insert(
+        &mut self,
+        name: &str,
+        candidate: &str,
+    ) -> Result<String, StorageError>;
+
     /// Makes every write of the transaction durable.
     async fn commit(self: Box<Self>) -> Result<(), StorageError>;
 

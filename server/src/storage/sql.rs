@@ -56,6 +56,13 @@ pub(super) const PURGE_DESCENDANTS: &str = "\
     DELETE FROM objects \
     WHERE parent_id = $1 OR (parent_id >= $2 AND parent_id < $3)";
 
+/// Stores `$2` as setting `$1` unless it already has a value.
+pub(super) const INSERT_SETTING: &str = "\
+    INSERT INTO settings (name, value) VALUES ($1, $2) \
+    ON CONFLICT (name) DO NOTHING";
+
+pub(super) const SELECT_SETTING: &str = "SELECT value FROM settings WHERE name = $1";
+
 /// The bounds of `PURGE_DESCENDANTS` for `parent_id`.
 pub(super) fn descendant_range(parent_id: &str) -> (String, String) {
     (format!("{parent_id}/"), format!("{parent_id}0"))
@@ -212,6 +219,23 @@ macro_rules! sql_transaction {
                     .execute(&mut *self.tx)
                     .await?;
                 Ok(result.rows_affected())
+            }
+
+            async fn setting_or_insert(
+                &mut self,
+                name: &str,
+                candidate: &str,
+            ) -> Result<String, StorageError> {
+                sqlx::query(sql::INSERT_SETTING)
+                    .bind(name)
+                    .bind(candidate)
+                    .execute(&mut *self.tx)
+                    .await?;
+                let value = sqlx::query_scalar(sql::SELECT_SETTING)
+                    .bind(name)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                Ok(value)
             }
 
             async fn commit(self: Box<Self>) -> Result<(), StorageError> {

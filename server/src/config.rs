@@ -34,6 +34,12 @@ pub struct Config {
     /// filter comes from `RUST_LOG` (default `info`).
     #[arg(long, env = "KINTO_PUSH_LOG_FORMAT", value_enum, default_value_t)]
     pub log_format: LogFormat,
+
+    /// Key of the HMAC that turns a Basic auth `user:password` into a user
+    /// id. Changing it changes every user id. When unset, one is generated on
+    /// first start and kept in the database.
+    #[arg(long, env = "KINTO_PUSH_USERID_HMAC_SECRET", hide_env_values = true)]
+    pub userid_hmac_secret: Option<Secret>,
 }
 
 /// Log output format.
@@ -85,6 +91,40 @@ impl std::fmt::Debug for DatabaseUrl {
     }
 }
 
+/// A secret setting, kept out of `Debug` output and logs.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself. Hand it only to what needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(secret: String) -> Self {
+        Self(secret)
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+
+    fn from_str(secret: &str) -> Result<Self, Self::Err> {
+        if secret.is_empty() {
+            return Err("the secret is empty".to_owned());
+        }
+        Ok(Self(secret.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
 /// The storage backends a `DatabaseUrl` can select.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -125,6 +165,14 @@ mod tests {
                 .to_string()
                 .contains("expected a sqlite: or postgres:// URL")
         );
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let config = parse(&["--userid-hmac-secret", "hunter2"]).unwrap();
+
+        assert_eq!(config.userid_hmac_secret.unwrap().expose(), "hunter2");
+        assert!(!format!("{:?}", parse(&["--userid-hmac-secret", "hunter2"])).contains("hunter2"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! subscribed browsers.
 //!
 //! A tour of the crate:
+//! - `auth`: Basic auth user ids and the principals of a request.
 //! - `config`: [`Config`](config::Config), read once from `KINTO_PUSH_*`
 //!   variables or flags.
 //! - `telemetry`: the tracing subscriber and the per-request span.
@@ -20,6 +21,7 @@ use axum::extract::FromRef;
 use axum::{Router, middleware};
 use leptos::prelude::LeptosOptions;
 
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod routes;
@@ -27,6 +29,7 @@ pub mod site;
 pub mod storage;
 pub mod telemetry;
 
+use auth::Authenticator;
 use config::Config;
 use storage::Storage;
 
@@ -35,6 +38,7 @@ use storage::Storage;
 pub struct AppState {
     pub config: Arc<Config>,
     pub storage: Arc<dyn Storage>,
+    pub auth: Arc<Authenticator>,
     pub leptos_options: LeptosOptions,
 }
 

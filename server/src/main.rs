@@ -8,6 +8,7 @@ use clap::Parser;
 use leptos::config::get_configuration;
 use tokio::net::TcpListener;
 
+use server::auth::{self, Authenticator};
 use server::config::Config;
 use server::{AppState, app, storage, telemetry};
 
@@ -23,6 +24,9 @@ async fn main() -> anyhow::Result<()> {
     let storage = storage::connect(&config.database_url, config.database_pool_size)
         .await
         .context("opening the database (KINTO_PUSH_DATABASE_URL)")?;
+    let hmac_key = auth::load_hmac_key(config.userid_hmac_secret.as_ref(), storage.as_ref())
+        .await
+        .context("loading the user id key")?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {} (KINTO_PUSH_LISTEN)", config.listen))?;
@@ -33,6 +37,7 @@ async fn main() -> anyhow::Result<()> {
     let state = AppState {
         config: Arc::new(config),
         storage: Arc::clone(&storage),
+        auth: Arc::new(Authenticator::new(&hmac_key)),
         leptos_options,
     };
     axum::serve(listener, app(state))

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::AppState;
+use crate::auth::Caller;
 
 /// The Kinto HTTP API version whose behaviour this server reproduces.
 pub(crate) const HTTP_API_VERSION: &str = "1.23";
@@ -35,6 +36,15 @@ pub(crate) struct Hello {
     url: String,
     settings: HelloSettings,
     capabilities: Map<String, Value>,
+    /// Only for a signed-in caller.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<HelloUser>,
+}
+
+#[derive(Serialize)]
+struct HelloUser {
+    id: String,
+    principals: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -44,7 +54,11 @@ struct HelloSettings {
     explicit_permissions: bool,
 }
 
-async fn get_hello(uri: Uri, headers: HeaderMap) -> Json<Hello> {
+async fn get_hello(caller: Caller, uri: Uri, headers: HeaderMap) -> Json<Hello> {
+    let user = caller.user_id.as_ref().map(|user_id| HelloUser {
+        id: user_id.as_str().to_owned(),
+        principals: caller.principals(),
+    });
     Json(Hello {
         project_name: PROJECT_NAME,
         project_version: PROJECT_VERSION,
@@ -57,6 +71,7 @@ async fn get_hello(uri: Uri, headers: HeaderMap) -> Json<Hello> {
             explicit_permissions: true,
         },
         capabilities: Map::new(),
+        user,
     })
 }
 

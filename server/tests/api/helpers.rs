@@ -5,11 +5,14 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use leptos::prelude::LeptosOptions;
 use serde_json::Value;
 use sqlx::Connection;
 use tower::ServiceExt;
 
+use server::auth::{self, Authenticator};
 use server::config::{Config, DatabaseUrl};
 use server::storage::{self, Storage};
 use server::{AppState, app};
@@ -86,7 +89,11 @@ pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
         database_url,
         database_pool_size: 4,
         log_format: server::config::LogFormat::Pretty,
+        userid_hmac_secret: None,
     };
+    let hmac_key = auth::load_hmac_key(None, storage.as_ref())
+        .await
+        .expect("a user id key");
     let leptos_options = LeptosOptions::builder()
         .output_name("kinto-push")
         .site_root(folder.path().display().to_string())
@@ -94,6 +101,7 @@ pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
     let state = AppState {
         config: Arc::new(config),
         storage: Arc::clone(&storage),
+        auth: Arc::new(Authenticator::new(&hmac_key)),
         leptos_options,
     };
     TestApp {
@@ -159,5 +167,20 @@ impl TestApp {
 
     pub(crate) async fn get(&self, uri: &str) -> TestResponse {
         self.request(Method::GET, uri, None).await
+    }
+
+    /// A GET signed in with Basic auth `credentials` (`user:password`).
+    pub(crate) async fn get_as(&self, uri: &str, credentials: &str) -> TestResponse {
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(uri)
+            .header("host", "127.0.0.1:8888")
+            .header(
+                "authorization",
+                format!("Basic {}", BASE64.encode(credentials)),
+            )
+            .body(Body::empty())
+            .expect("a valid request");
+        self.send(request).await
     }
 }

@@ -22,6 +22,30 @@ async fn hello_describes_the_server_with_an_absolute_url() {
 }
 
 #[tokio::test]
+async fn hello_names_the_signed_in_user_and_their_principals() {
+    let app = spawn_app(backends()[0]).await;
+
+    let hello = app.get_as("/v1/", "alice:alice-s3cret").await.json();
+
+    let id = hello["user"]["id"].as_str().unwrap();
+    assert!(id.starts_with("basicauth:"), "{id}");
+    assert_eq!(id.len(), "basicauth:".len() + 64);
+    assert_eq!(
+        hello["user"]["principals"],
+        serde_json::json!([id, "system.Everyone", "system.Authenticated"])
+    );
+}
+
+#[tokio::test]
+async fn hello_has_no_user_for_anonymous_callers() {
+    let app = spawn_app(backends()[0]).await;
+
+    let hello = app.get("/v1/").await.json();
+
+    assert!(hello.get("user").is_none());
+}
+
+#[tokio::test]
 async fn heartbeat_reports_a_healthy_database() {
     for backend in backends() {
         let app = spawn_app(backend).await;

@@ -53,6 +53,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(routes::router())
         .merge(site::router(&state))
+        .layer(middleware::from_fn(routes::redirect_to_canonical))
         .layer(middleware::from_fn(telemetry::trace_request))
         .with_state(state)
 }

@@ -7,7 +7,10 @@ use axum::routing::any;
 use crate::AppState;
 use crate::error::ApiError;
 
+mod redirect;
 mod utility;
+
+pub(crate) use redirect::redirect_to_canonical;
 
 /// Every `/v1` route. Unknown URLs and methods get Kinto JSON errors.
 pub fn router() -> Router<AppState> {

@@ -124,3 +124,24 @@ async fn every_response_carries_a_request_id() {
 
     assert_eq!(response.header("x-request-id").len(), 36);
 }
+
+#[tokio::test]
+async fn api_paths_without_the_prefix_are_redirected() {
+    let app = spawn_app(backends()[0]).await;
+
+    let response = app.get("/__heartbeat__?x=1").await;
+
+    assert_eq!(response.status, 307);
+    assert_eq!(response.header("location"), "/v1/__heartbeat__?x=1");
+}
+
+#[tokio::test]
+async fn trailing_slash_is_redirected_and_cacheable() {
+    let app = spawn_app(backends()[0]).await;
+
+    let response = app.get("/v1/__heartbeat__/").await;
+
+    assert_eq!(response.status, 307);
+    assert_eq!(response.header("location"), "/v1/__heartbeat__");
+    assert_eq!(response.header("cache-control"), "max-age=3600");
+}

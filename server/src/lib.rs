@@ -7,6 +7,7 @@
 //!   variables or flags.
 //! - `telemetry`: the tracing subscriber and the per-request span.
 //! - `error`: [`ApiError`](error::ApiError), the Kinto JSON error body.
+//! - `permissions`: who may read, write and create what, with inheritance.
 //! - `routes`: the `/v1` HTTP API, one module per resource.
 //! - `storage`: the [`Storage`](storage::Storage) trait and its SQLite and
 //!   PostgreSQL backends.
@@ -24,6 +25,7 @@ use leptos::prelude::LeptosOptions;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod permissions;
 pub mod routes;
 pub mod site;
 pub mod storage;

@@ -104,6 +104,7 @@ conformance!(
     dropped_transaction_writes_nothing,
     concurrent_writers_get_distinct_increasing_timestamps,
     setting_keeps_its_first_value,
+    permissions_are_replaced_whole_and_purged_with_descendants,
 );
 
 fn records_of(collection: &str) -> Scope {
@@ -402,4 +403,42 @@ async fn setting_keeps_its_first_value(storage: Arc<dyn Storage>) {
 
     assert_eq!(first, "one");
     assert_eq!(second, "one");
+}
+
+async fn permissions_are_replaced_whole_and_purged_with_descendants(storage: Arc<dyn Storage>) {
+    let grant = |entries: &[(&str, &str)]| {
+        let mut permissions = Permissions::new();
+        for (name, principal) in entries {
+            permissions
+                .entry((*name).to_owned())
+                .or_default()
+                .insert((*principal).to_owned());
+        }
+        permissions
+    };
+    let mut tx = storage.begin_write().await.unwrap();
+    let bucket = grant(&[("write", "alice"), ("read", "system.Everyone")]);
+    tx.set_permissions("/buckets/b", &bucket).await.unwrap();
+    tx.set_permissions("/buckets/b/collections/c", &grant(&[("read", "bob")]))
+        .await
+        .unwrap();
+    tx.set_permissions("/buckets/b2", &grant(&[("write", "carol")]))
+        .await
+        .unwrap();
+
+    let replacement = grant(&[("write", "dave")]);
+    tx.set_permissions("/buckets/b", &replacement)
+        .await
+        .unwrap();
+    assert_eq!(tx.permissions("/buckets/b").await.unwrap(), replacement);
+
+    let purged = tx.purge_permissions("/buckets/b").await.unwrap();
+    assert_eq!(purged, 2);
+    assert!(
+        tx.permissions("/buckets/b/collections/c")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(tx.permissions("/buckets/b2").await.unwrap().len(), 1);
 }

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 
 use crate::config::{Backend, DatabaseUrl};
+pub use crate::permissions::Permissions;
 
 #[cfg(test)]
 mod conformance;
@@ -225,6 +226,21 @@ pub trait Transaction: Send {
     /// re-created parent's sets still move forward. Returns how many rows
     /// went.
     async fn purge_descendants(&mut self, parent_id: &str) -> Result<u64, StorageError>;
+
+    /// The permissions set on the object at `object_id` itself (not those
+    /// it inherits).
+    async fn permissions(&mut self, object_id: &str) -> Result<Permissions, StorageError>;
+
+    /// Replaces the permissions of the object at `object_id` whole.
+    async fn set_permissions(
+        &mut self,
+        object_id: &str,
+        permissions: &Permissions,
+    ) -> Result<(), StorageError>;
+
+    /// Removes the permissions of the object at `object_id` and of every
+    /// object under it. Returns how many entries went.
+    async fn purge_permissions(&mut self, object_id: &str) -> Result<u64, StorageError>;
 
     /// The value of setting `name`, storing `candidate` first when it has
     /// none: whoever commits first wins, and everyone reads the same value.

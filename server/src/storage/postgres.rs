@@ -10,7 +10,9 @@ use sqlx::{PgPool, Postgres};
 use tracing::instrument;
 
 use super::sql::{self, ObjectRow};
-use super::{Data, Entry, Scope, Storage, StorageError, StoredObject, Timestamp, Transaction};
+use super::{
+    Data, Entry, Permissions, Scope, Storage, StorageError, StoredObject, Timestamp, Transaction,
+};
 
 /// How long a request waits for a pooled connection before giving up.
 const ACQUIRE_TIMEOUT_SECS: u64 = 5;

@@ -56,6 +56,21 @@ pub(super) const PURGE_DESCENDANTS: &str = "\
     DELETE FROM objects \
     WHERE parent_id = $1 OR (parent_id >= $2 AND parent_id < $3)";
 
+pub(super) const SELECT_PERMISSIONS: &str = "\
+    SELECT permission, principal FROM permissions WHERE object_id = $1";
+
+pub(super) const DELETE_PERMISSIONS: &str = "DELETE FROM permissions WHERE object_id = $1";
+
+pub(super) const INSERT_PERMISSION: &str = "\
+    INSERT INTO permissions (object_id, permission, principal) VALUES ($1, $2, $3) \
+    ON CONFLICT DO NOTHING";
+
+/// Deletes the permissions of `$1` and of everything under it, with the
+/// range of `descendant_range`.
+pub(super) const PURGE_PERMISSIONS: &str = "\
+    DELETE FROM permissions \
+    WHERE object_id = $1 OR (object_id >= $2 AND object_id < $3)";
+
 /// Stores `$2` as setting `$1` unless it already has a value.
 pub(super) const INSERT_SETTING: &str = "\
     INSERT INTO settings (name, value) VALUES ($1, $2) \
@@ -214,6 +229,51 @@ macro_rules! sql_transaction {
                 let (low, high) = sql::descendant_range(parent_id);
                 let result = sqlx::query(sql::PURGE_DESCENDANTS)
                     .bind(parent_id)
+                    .bind(low)
+                    .bind(high)
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(result.rows_affected())
+            }
+
+            async fn permissions(&mut self, object_id: &str) -> Result<Permissions, StorageError> {
+                let rows: Vec<(String, String)> = sqlx::query_as(sql::SELECT_PERMISSIONS)
+                    .bind(object_id)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                let mut permissions = Permissions::new();
+                for (name, principal) in rows {
+                    permissions.entry(name).or_default().insert(principal);
+                }
+                Ok(permissions)
+            }
+
+            async fn set_permissions(
+                &mut self,
+                object_id: &str,
+                permissions: &Permissions,
+            ) -> Result<(), StorageError> {
+                sqlx::query(sql::DELETE_PERMISSIONS)
+                    .bind(object_id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                for (name, principals) in permissions {
+                    for principal in principals {
+                        sqlx::query(sql::INSERT_PERMISSION)
+                            .bind(object_id)
+                            .bind(name)
+                            .bind(principal)
+                            .execute(&mut *self.tx)
+                            .await?;
+                    }
+                }
+                Ok(())
+            }
+
+            async fn purge_permissions(&mut self, object_id: &str) -> Result<u64, StorageError> {
+                let (low, high) = sql::descendant_range(object_id);
+                let result = sqlx::query(sql::PURGE_PERMISSIONS)
+                    .bind(object_id)
                     .bind(low)
                     .bind(high)
                     .execute(&mut *self.tx)

@@ -286,13 +286,15 @@ async fn set_timestamp_moves_forward_after_a_purge(storage: Arc<dyn Storage>) {
         .await
         .unwrap();
 
-    tx.purge_descendants("/buckets/b").await.unwrap();
+    tx.purge_descendants("/buckets/b", at(1_000)).await.unwrap();
+    let after_purge = tx.timestamp(&scope, at(1_000)).await.unwrap();
     let recreated = tx
         .create(&scope, "r1", Data::new(), at(1_000))
         .await
         .unwrap();
 
-    assert!(recreated.last_modified > old.last_modified);
+    assert!(after_purge > old.last_modified);
+    assert!(recreated.last_modified > after_purge);
     assert_eq!(tx.list(&scope, Some(at(0))).await.unwrap().len(), 1);
 }
 
@@ -341,7 +343,7 @@ async fn purge_removes_descendants_but_not_neighbours(storage: Arc<dyn Storage>)
             .unwrap();
     }
 
-    let purged = tx.purge_descendants("/buckets/b").await.unwrap();
+    let purged = tx.purge_descendants("/buckets/b", at(2_000)).await.unwrap();
 
     assert_eq!(purged, 2);
     assert_eq!(tx.list(&collections("b"), None).await.unwrap(), vec![]);

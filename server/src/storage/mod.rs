@@ -222,10 +222,15 @@ pub trait Transaction: Send {
     ) -> Result<Vec<Entry>, StorageError>;
 
     /// Removes, without tombstones, every object under the object at
-    /// `parent_id`: its children, theirs, and so on. Timestamps stay, so a
-    /// re-created parent's sets still move forward. Returns how many rows
-    /// went.
-    async fn purge_descendants(&mut self, parent_id: &str) -> Result<u64, StorageError>;
+    /// `parent_id`: its children, theirs, and so on. The timestamps of those
+    /// sets move forward (to `now` or the next millisecond) instead of going,
+    /// so a client that synced them sees a change, and a re-created parent's
+    /// sets never go back in time. Returns how many objects went.
+    async fn purge_descendants(
+        &mut self,
+        parent_id: &str,
+        now: Timestamp,
+    ) -> Result<u64, StorageError>;
 
     /// The permissions set on the object at `object_id` itself (not those
     /// it inherits).

@@ -78,6 +78,14 @@ pub(super) const INSERT_SETTING: &str = "\
 
 pub(super) const SELECT_SETTING: &str = "SELECT value FROM settings WHERE name = $1";
 
+/// Moves the timestamp of every set under `$1` (range as above) past
+/// anything it issued, to the clock (`$4`) or the next millisecond, so that
+/// clients see the purge as a change.
+pub(super) const BUMP_DESCENDANT_TIMESTAMPS: &str = "\
+    UPDATE timestamps SET last_modified = \
+        CASE WHEN $4 > last_modified THEN $4 ELSE last_modified + 1 END \
+    WHERE parent_id = $1 OR (parent_id >= $2 AND parent_id < $3)";
+
 /// The bounds of `PURGE_DESCENDANTS` for `parent_id`.
 pub(super) fn descendant_range(parent_id: &str) -> (String, String) {
     (format!("{parent_id}/"), format!("{parent_id}0"))
@@ -225,12 +233,23 @@ macro_rules! sql_transaction {
                 Ok(rows.into_iter().map(ObjectRow::into_entry).collect())
             }
 
-            async fn purge_descendants(&mut self, parent_id: &str) -> Result<u64, StorageError> {
+            async fn purge_descendants(
+                &mut self,
+                parent_id: &str,
+                now: Timestamp,
+            ) -> Result<u64, StorageError> {
                 let (low, high) = sql::descendant_range(parent_id);
                 let result = sqlx::query(sql::PURGE_DESCENDANTS)
                     .bind(parent_id)
-                    .bind(low)
-                    .bind(high)
+                    .bind(&low)
+                    .bind(&high)
+                    .execute(&mut *self.tx)
+                    .await?;
+                sqlx::query(sql::BUMP_DESCENDANT_TIMESTAMPS)
+                    .bind(parent_id)
+                    .bind(&low)
+                    .bind(&high)
+                    .bind(now)
                     .execute(&mut *self.tx)
                     .await?;
                 Ok(result.rows_affected())

@@ -5,7 +5,9 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
+
+use crate::storage::StorageError;
 
 /// Seconds a client should wait before retrying after a 503.
 const RETRY_AFTER_SECS: &str = "3";
@@ -17,6 +19,7 @@ const RETRY_AFTER_SECS: &str = "3";
 pub enum Errno {
     MissingAuthToken = 104,
     InvalidParameters = 107,
+    /// Kinto answers a missing object with this number.
     InvalidResourceId = 110,
     MissingResource = 111,
     RequestTooLarge = 113,
@@ -93,6 +96,110 @@ impl ApiError {
         )
     }
 
+    /// 400 for invalid input. `location` is `body`, `querystring`, `header`
+    /// or `path`; the description becomes the message too.
+    pub fn invalid(location: &str, name: &str, description: impl Into<String>) -> Self {
+        let description = description.into();
+        let message = if name.is_empty() {
+            description.clone()
+        } else {
+            format!("{name} in {location}: {description}")
+        };
+        Self::new(StatusCode::BAD_REQUEST, Errno::InvalidParameters, message).with_details(
+            json!([{ "location": location, "name": name, "description": description }]),
+        )
+    }
+
+    /// 401: the caller must sign in. The response asks for Basic auth.
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            Errno::MissingAuthToken,
+            "Please sign in: this resource needs credentials.",
+        )
+    }
+
+    /// 403: the signed-in caller may not do this, or the object's parent is
+    /// hidden from them.
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            Errno::Forbidden,
+            "This user may not do this here.",
+        )
+    }
+
+    /// 401 for anonymous callers, 403 for signed-in ones.
+    pub fn denied(is_signed_in: bool) -> Self {
+        if is_signed_in {
+            Self::forbidden()
+        } else {
+            Self::unauthorized()
+        }
+    }
+
+    /// 404 for an object that does not exist, naming it in `details` and,
+    /// as Kinto does, with no message.
+    pub fn missing_object(id: &str, resource_name: &str) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            errno: Errno::InvalidResourceId,
+            message: None,
+            details: Some(json!({ "id": id, "resource_name": resource_name })),
+        }
+    }
+
+    /// 404 for a parent (a collection, say) that does not exist.
+    pub fn missing_parent(resource_name: &str, id: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            Errno::MissingResource,
+            format!("The {resource_name} {id} does not exist."),
+        )
+        .with_details(json!({ "id": id, "resource_name": resource_name }))
+    }
+
+    /// 412: a precondition header did not hold. `existing` is the current
+    /// object, when there is one.
+    pub fn precondition_failed(existing: Option<Value>) -> Self {
+        let error = Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            Errno::ModifiedMeanwhile,
+            "The object changed since the version this request names.",
+        );
+        match existing {
+            Some(existing) => error.with_details(json!({ "existing": existing })),
+            None => error,
+        }
+    }
+
+    /// 415 for a body that is not JSON.
+    pub fn unsupported_media_type(content_type: &str) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Errno::InvalidParameters,
+            format!("Content-Type {content_type} is not supported: send application/json."),
+        )
+    }
+
+    /// 406 when the client accepts no JSON response.
+    pub fn not_acceptable() -> Self {
+        Self::new(
+            StatusCode::NOT_ACCEPTABLE,
+            Errno::InvalidParameters,
+            "Responses are application/json, which the Accept header excludes.",
+        )
+    }
+
+    /// 413 for a body over the size limit.
+    pub fn too_large(max_bytes: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Errno::RequestTooLarge,
+            format!("The body is larger than the {max_bytes} bytes allowed."),
+        )
+    }
+
     /// Attaches structured context, such as the object that already exists.
     pub fn with_details(mut self, details: Value) -> Self {
         self.details = Some(details);
@@ -105,6 +212,23 @@ impl ApiError {
 
     pub fn errno(&self) -> Errno {
         self.errno
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::Database(_)
+            | StorageError::Migration(_)
+            | StorageError::Folder { .. } => {
+                tracing::error!(?error, "storage failed");
+                Self::backend_unavailable()
+            }
+            StorageError::NotFound | StorageError::AlreadyExists(_) => {
+                tracing::error!(?error, "storage outcome left unhandled");
+                Self::internal()
+            }
+        }
     }
 }
 
@@ -130,6 +254,12 @@ impl IntoResponse for ApiError {
         };
         let mut response = (self.status, Json(body)).into_response();
 
+        if self.status == StatusCode::UNAUTHORIZED {
+            let challenge = HeaderValue::from_static("Basic realm=\"kinto-push\"");
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge);
+        }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             let retry_after = HeaderValue::from_static(RETRY_AFTER_SECS);
             response

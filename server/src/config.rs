@@ -35,6 +35,16 @@ pub struct Config {
     #[arg(long, env = "KINTO_PUSH_LOG_FORMAT", value_enum, default_value_t)]
     pub log_format: LogFormat,
 
+    /// Principals allowed to create buckets, comma-separated: user ids,
+    /// `system.Authenticated` (anyone signed in) or `system.Everyone`.
+    #[arg(
+        long,
+        env = "KINTO_PUSH_BUCKET_CREATE_PRINCIPALS",
+        value_delimiter = ',',
+        default_value = "system.Authenticated"
+    )]
+    pub bucket_create_principals: Vec<String>,
+
     /// Key of the HMAC that turns a Basic auth `user:password` into a user
     /// id. Changing it changes every user id. When unset, one is generated on
     /// first start and kept in the database.
@@ -147,6 +157,7 @@ mod tests {
         assert_eq!(config.listen.to_string(), "127.0.0.1:8888");
         assert_eq!(config.database_url.backend(), Backend::Sqlite);
         assert_eq!(config.log_format, LogFormat::Pretty);
+        assert_eq!(config.bucket_create_principals, ["system.Authenticated"]);
     }
 
     #[test]

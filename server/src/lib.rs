@@ -8,6 +8,7 @@
 //! - `telemetry`: the tracing subscriber and the per-request span.
 //! - `error`: [`ApiError`](error::ApiError), the Kinto JSON error body.
 //! - `permissions`: who may read, write and create what, with inheritance.
+//! - `extract`: request extractors that answer bad input with Kinto errors.
 //! - `routes`: the `/v1` HTTP API, one module per resource.
 //! - `storage`: the [`Storage`](storage::Storage) trait and its SQLite and
 //!   PostgreSQL backends.
@@ -18,13 +19,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::FromRef;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::{Router, middleware};
 use leptos::prelude::LeptosOptions;
 
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod extract;
 pub mod permissions;
 pub mod routes;
 pub mod site;
@@ -55,6 +57,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(routes::router())
         .merge(site::router(&state))
+        .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
         .layer(middleware::from_fn(routes::redirect_to_canonical))
         .layer(middleware::from_fn(telemetry::trace_request))
         .with_state(state)

@@ -7,6 +7,10 @@ use axum::routing::any;
 use crate::AppState;
 use crate::error::ApiError;
 
+mod buckets;
+mod collections;
+mod objects;
+mod records;
 mod redirect;
 mod utility;
 
@@ -17,6 +21,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         // /v1/, /v1/__heartbeat__, /v1/__lbheartbeat__, /v1/__version__
         .merge(utility::router())
+        // /v1/buckets, /v1/buckets/{bucket_id}
+        .merge(buckets::router())
+        // /v1/buckets/{bucket_id}/collections[/{collection_id}]
+        .merge(collections::router())
+        // /v1/buckets/{bucket_id}/collections/{collection_id}/records[/{record_id}]
+        .merge(records::router())
         .route("/v1/{*path}", any(unknown_route))
         .method_not_allowed_fallback(method_not_allowed)
 }

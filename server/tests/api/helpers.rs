@@ -21,6 +21,10 @@ use server::{AppState, app};
 /// schemas in.
 const POSTGRES_URL_VARIABLE: &str = "KINTO_PUSH_TEST_DATABASE_URL";
 
+/// Credentials of the users the tests play.
+pub(crate) const ALICE: &str = "alice:alice-s3cret";
+pub(crate) const BOB: &str = "bob:bob-s3cret";
+
 /// The backends a test can run against.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Backend {
@@ -90,6 +94,7 @@ pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
         database_pool_size: 4,
         log_format: server::config::LogFormat::Pretty,
         userid_hmac_secret: None,
+        bucket_create_principals: vec!["system.Authenticated".to_owned()],
     };
     let hmac_key = auth::load_hmac_key(None, storage.as_ref())
         .await
@@ -169,6 +174,62 @@ impl TestApp {
         self.request(Method::GET, uri, None).await
     }
 
+    /// Any request: `credentials` (`user:password`) sign it in, `headers`
+    /// are added as given.
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        credentials: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "127.0.0.1:8888");
+        if let Some(credentials) = credentials {
+            request = request.header("authorization", basic(credentials));
+        }
+        if body.is_some() {
+            request = request.header("content-type", "application/json");
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let body = body.map_or_else(Body::empty, |json| Body::from(json.to_string()));
+        self.send(request.body(body).expect("a valid request"))
+            .await
+    }
+
+    /// `PUT` of `{"data": data}` at `uri` as `credentials`, which must
+    /// succeed.
+    pub(crate) async fn put_ok(&self, credentials: &str, uri: &str, data: Value) -> Value {
+        let response = self
+            .call(
+                Method::PUT,
+                uri,
+                Some(credentials),
+                Some(serde_json::json!({ "data": data })),
+                &[],
+            )
+            .await;
+        assert!(
+            response.status.is_success(),
+            "PUT {uri}: {} {}",
+            response.status,
+            response.text()
+        );
+        response.json()
+    }
+
+    /// The status of a `PUT` of `body` at `uri` as Alice.
+    pub(crate) async fn put_ok_status(&self, uri: &str, body: Option<Value>) -> StatusCode {
+        self.call(Method::PUT, uri, Some(ALICE), body, &[])
+            .await
+            .status
+    }
+
     /// A GET signed in with Basic auth `credentials` (`user:password`).
     pub(crate) async fn get_as(&self, uri: &str, credentials: &str) -> TestResponse {
         let request = Request::builder()
@@ -183,4 +244,9 @@ impl TestApp {
             .expect("a valid request");
         self.send(request).await
     }
+}
+
+/// The `Authorization` value for Basic auth `credentials` (`user:password`).
+pub(crate) fn basic(credentials: &str) -> String {
+    format!("Basic {}", BASE64.encode(credentials))
 }

@@ -1,0 +1,109 @@
+//! Buckets: the top-level containers, `/v1/buckets` and `/v1/buckets/{id}`.
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+
+use super::objects::{self, ListQuery, Location, ObjectBody};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/buckets",
+            get(list_buckets).post(create_bucket).delete(delete_buckets),
+        )
+        .route(
+            "/v1/buckets/{bucket_id}",
+            get(get_bucket)
+                .put(put_bucket)
+                .patch(patch_bucket)
+                .delete(delete_bucket),
+        )
+}
+
+async fn list_buckets(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let query = ListQuery::parse(query.as_deref())?;
+    objects::list_objects(&state, &caller, &Location::buckets(), &query, &headers).await
+}
+
+async fn create_bucket(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ObjectBody>,
+) -> Result<Response, ApiError> {
+    objects::create_object(&state, &caller, &Location::buckets(), &headers, body).await
+}
+
+async fn delete_buckets(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    objects::delete_objects(&state, &caller, &Location::buckets(), &headers).await
+}
+
+async fn get_bucket(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bucket_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    objects::get_object(&state, &caller, &Location::buckets(), &bucket_id, &headers).await
+}
+
+async fn put_bucket(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bucket_id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ObjectBody>,
+) -> Result<Response, ApiError> {
+    objects::put_object(
+        &state,
+        &caller,
+        &Location::buckets(),
+        &bucket_id,
+        &headers,
+        body,
+    )
+    .await
+}
+
+async fn patch_bucket(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bucket_id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ObjectBody>,
+) -> Result<Response, ApiError> {
+    objects::patch_object(
+        &state,
+        &caller,
+        &Location::buckets(),
+        &bucket_id,
+        &headers,
+        body,
+    )
+    .await
+}
+
+async fn delete_bucket(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bucket_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    objects::delete_object(&state, &caller, &Location::buckets(), &bucket_id, &headers).await
+}

@@ -1,0 +1,142 @@
+//! Collections: named sets of records in a bucket.
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+
+use super::objects::{self, ListQuery, Location, ObjectBody};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/buckets/{bucket_id}/collections",
+            get(list_collections)
+                .post(create_collection)
+                .delete(delete_collections),
+        )
+        .route(
+            "/v1/buckets/{bucket_id}/collections/{collection_id}",
+            get(get_collection)
+                .put(put_collection)
+                .patch(patch_collection)
+                .delete(delete_collection),
+        )
+}
+
+async fn list_collections(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bucket_id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let query = ListQuery::parse(query.as_deref())?;
+    objects::list_objects(
+        &state,
+        &caller,
+        &Location::collections(bucket_id),
+        &query,
+        &headers,
+    )
+    .await
+}
+
+async fn create_collection(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bucket_id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ObjectBody>,
+) -> Result<Response, ApiError> {
+    objects::create_object(
+        &state,
+        &caller,
+        &Location::collections(bucket_id),
+        &headers,
+        body,
+    )
+    .await
+}
+
+async fn delete_collections(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bucket_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    objects::delete_objects(&state, &caller, &Location::collections(bucket_id), &headers).await
+}
+
+async fn get_collection(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((bucket_id, collection_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    objects::get_object(
+        &state,
+        &caller,
+        &Location::collections(bucket_id),
+        &collection_id,
+        &headers,
+    )
+    .await
+}
+
+async fn put_collection(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((bucket_id, collection_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ObjectBody>,
+) -> Result<Response, ApiError> {
+    objects::put_object(
+        &state,
+        &caller,
+        &Location::collections(bucket_id),
+        &collection_id,
+        &headers,
+        body,
+    )
+    .await
+}
+
+async fn patch_collection(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((bucket_id, collection_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ObjectBody>,
+) -> Result<Response, ApiError> {
+    objects::patch_object(
+        &state,
+        &caller,
+        &Location::collections(bucket_id),
+        &collection_id,
+        &headers,
+        body,
+    )
+    .await
+}
+
+async fn delete_collection(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((bucket_id, collection_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    objects::delete_object(
+        &state,
+        &caller,
+        &Location::collections(bucket_id),
+        &collection_id,
+        &headers,
+    )
+    .await
+}

@@ -1,0 +1,146 @@
+//! Records: the JSON objects of a collection.
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+
+use super::objects::{self, ListQuery, Location, ObjectBody};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/buckets/{bucket_id}/collections/{collection_id}/records",
+            get(list_records).post(create_record).delete(delete_records),
+        )
+        .route(
+            "/v1/buckets/{bucket_id}/collections/{collection_id}/records/{record_id}",
+            get(get_record)
+                .put(put_record)
+                .patch(patch_record)
+                .delete(delete_record),
+        )
+}
+
+async fn list_records(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((bucket_id, collection_id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let query = ListQuery::parse(query.as_deref())?;
+    objects::list_objects(
+        &state,
+        &caller,
+        &Location::records(bucket_id, collection_id),
+        &query,
+        &headers,
+    )
+    .await
+}
+
+async fn create_record(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((bucket_id, collection_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ObjectBody>,
+) -> Result<Response, ApiError> {
+    objects::create_object(
+        &state,
+        &caller,
+        &Location::records(bucket_id, collection_id),
+        &headers,
+        body,
+    )
+    .await
+}
+
+async fn delete_records(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((bucket_id, collection_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    objects::delete_objects(
+        &state,
+        &caller,
+        &Location::records(bucket_id, collection_id),
+        &headers,
+    )
+    .await
+}
+
+async fn get_record(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((bucket_id, collection_id, record_id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    objects::get_object(
+        &state,
+        &caller,
+        &Location::records(bucket_id, collection_id),
+        &record_id,
+        &headers,
+    )
+    .await
+}
+
+async fn put_record(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((bucket_id, collection_id, record_id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ObjectBody>,
+) -> Result<Response, ApiError> {
+    objects::put_object(
+        &state,
+        &caller,
+        &Location::records(bucket_id, collection_id),
+        &record_id,
+        &headers,
+        body,
+    )
+    .await
+}
+
+async fn patch_record(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((bucket_id, collection_id, record_id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ObjectBody>,
+) -> Result<Response, ApiError> {
+    objects::patch_object(
+        &state,
+        &caller,
+        &Location::records(bucket_id, collection_id),
+        &record_id,
+        &headers,
+        body,
+    )
+    .await
+}
+
+async fn delete_record(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((bucket_id, collection_id, record_id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    objects::delete_object(
+        &state,
+        &caller,
+        &Location::records(bucket_id, collection_id),
+        &record_id,
+        &headers,
+    )
+    .await
+}

@@ -1,0 +1,265 @@
+//! Records: writes, tombstones and `_since` syncs, and the precondition
+//! headers that keep concurrent clients from overwriting each other.
+
+use axum::http::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{ALICE, TestApp, backends, spawn_app};
+
+const RECORDS: &str = "/v1/buckets/b/collections/c/records";
+
+/// An app where Alice owns bucket `b` and its collection `c`.
+async fn app_with_collection(backend: crate::helpers::Backend) -> TestApp {
+    let app = spawn_app(backend).await;
+    app.put_ok(ALICE, "/v1/buckets/b", json!({})).await;
+    app.put_ok(ALICE, "/v1/buckets/b/collections/c", json!({}))
+        .await;
+    app
+}
+
+fn last_modified(body: &Value) -> i64 {
+    body["data"]["last_modified"].as_i64().expect("a timestamp")
+}
+
+#[tokio::test]
+async fn put_record_creates_then_replaces_it_whole() {
+    for backend in backends() {
+        let app = app_with_collection(backend).await;
+        let uri = format!("{RECORDS}/r1");
+        app.put_ok(ALICE, &uri, json!({"title": "milk", "done": false}))
+            .await;
+
+        let replaced = app
+            .call(
+                Method::PUT,
+                &uri,
+                Some(ALICE),
+                Some(json!({"data": {"title": "oat milk"}})),
+                &[],
+            )
+            .await;
+
+        assert_eq!(replaced.status, 200, "{backend:?}");
+        let stored = app.get_as(&uri, ALICE).await.json();
+        assert_eq!(stored["data"]["title"], "oat milk");
+        assert!(stored["data"].get("done").is_none());
+    }
+}
+
+#[tokio::test]
+async fn get_record_returns_404_with_details_when_missing() {
+    let app = app_with_collection(backends()[0]).await;
+
+    let response = app.get_as(&format!("{RECORDS}/nope"), ALICE).await;
+
+    assert_eq!(response.status, 404);
+    let body = response.json();
+    assert_eq!(body["errno"], 110);
+    assert_eq!(
+        body["details"],
+        json!({"id": "nope", "resource_name": "record"})
+    );
+}
+
+#[tokio::test]
+async fn patch_record_merges_top_level_fields() {
+    let app = app_with_collection(backends()[0]).await;
+    let uri = format!("{RECORDS}/r1");
+    app.put_ok(ALICE, &uri, json!({"title": "milk", "meta": {"a": 1}}))
+        .await;
+
+    let patched = app
+        .call(
+            Method::PATCH,
+            &uri,
+            Some(ALICE),
+            Some(json!({"data": {"done": true, "meta": {"b": 2}}})),
+            &[],
+        )
+        .await;
+
+    assert_eq!(patched.status, 200);
+    let data = &patched.json()["data"];
+    assert_eq!(data["title"], "milk");
+    assert_eq!(data["done"], true);
+    assert_eq!(data["meta"], json!({"b": 2}));
+}
+
+#[tokio::test]
+async fn delete_record_leaves_a_tombstone_that_since_syncs_see() {
+    for backend in backends() {
+        let app = app_with_collection(backend).await;
+        let kept = app
+            .put_ok(ALICE, &format!("{RECORDS}/kept"), json!({}))
+            .await;
+        app.put_ok(ALICE, &format!("{RECORDS}/gone"), json!({}))
+            .await;
+
+        let deleted = app
+            .call(
+                Method::DELETE,
+                &format!("{RECORDS}/gone"),
+                Some(ALICE),
+                None,
+                &[],
+            )
+            .await;
+        let plain = app.get_as(RECORDS, ALICE).await;
+        let since = app
+            .get_as(&format!("{RECORDS}?_since={}", last_modified(&kept)), ALICE)
+            .await;
+
+        assert_eq!(deleted.status, 200, "{backend:?}");
+        let tombstone = deleted.json()["data"].clone();
+        assert_eq!(tombstone["deleted"], true);
+        assert_eq!(plain.json()["data"].as_array().unwrap().len(), 1);
+        assert_eq!(since.json()["data"], json!([tombstone]));
+        let etag = format!("\"{}\"", tombstone["last_modified"]);
+        assert_eq!(plain.header("etag"), etag);
+    }
+}
+
+#[tokio::test]
+async fn put_record_returns_412_with_the_current_record_when_if_match_is_stale() {
+    for backend in backends() {
+        let app = app_with_collection(backend).await;
+        let uri = format!("{RECORDS}/r1");
+        let first = app.put_ok(ALICE, &uri, json!({"v": 1})).await;
+        app.put_ok(ALICE, &uri, json!({"v": 2})).await;
+        let stale = format!("\"{}\"", last_modified(&first));
+
+        let response = app
+            .call(
+                Method::PUT,
+                &uri,
+                Some(ALICE),
+                Some(json!({"data": {"v": 3}})),
+                &[("if-match", &stale)],
+            )
+            .await;
+
+        assert_eq!(response.status, 412, "{backend:?}");
+        let body = response.json();
+        assert_eq!(body["errno"], 114);
+        assert_eq!(body["details"]["existing"]["v"], 2);
+    }
+}
+
+#[tokio::test]
+async fn if_none_match_star_creates_only_new_records() {
+    let app = app_with_collection(backends()[0]).await;
+    let uri = format!("{RECORDS}/r1");
+    let create = |value: i64| {
+        app.call(
+            Method::PUT,
+            &uri,
+            Some(ALICE),
+            Some(json!({"data": {"v": value}})),
+            &[("if-none-match", "*")],
+        )
+    };
+
+    let first = create(1).await;
+    let second = create(2).await;
+
+    assert_eq!(first.status, 201);
+    assert_eq!(second.status, 412);
+    assert_eq!(second.json()["details"]["existing"]["v"], 1);
+}
+
+#[tokio::test]
+async fn unchanged_record_is_answered_with_304() {
+    let app = app_with_collection(backends()[0]).await;
+    let uri = format!("{RECORDS}/r1");
+    let written = app.put_ok(ALICE, &uri, json!({})).await;
+    let etag = format!("\"{}\"", last_modified(&written));
+
+    let response = app
+        .call(
+            Method::GET,
+            &uri,
+            Some(ALICE),
+            None,
+            &[("if-none-match", &etag)],
+        )
+        .await;
+
+    assert_eq!(response.status, 304);
+    assert_eq!(response.header("etag"), etag);
+}
+
+#[tokio::test]
+async fn post_with_an_existing_id_answers_the_record_unchanged() {
+    let app = app_with_collection(backends()[0]).await;
+    app.put_ok(ALICE, &format!("{RECORDS}/r1"), json!({"v": 1}))
+        .await;
+
+    let response = app
+        .call(
+            Method::POST,
+            RECORDS,
+            Some(ALICE),
+            Some(json!({"data": {"id": "r1", "v": 2}})),
+            &[],
+        )
+        .await;
+
+    assert_eq!(response.status, 200);
+    assert_eq!(response.json()["data"]["v"], 1);
+}
+
+#[tokio::test]
+async fn deleting_all_records_returns_their_tombstones() {
+    let app = app_with_collection(backends()[0]).await;
+    for id in ["a", "b"] {
+        app.put_ok(ALICE, &format!("{RECORDS}/{id}"), json!({}))
+            .await;
+    }
+
+    let response = app
+        .call(Method::DELETE, RECORDS, Some(ALICE), None, &[])
+        .await;
+
+    assert_eq!(response.status, 200);
+    let tombstones = response.json()["data"].as_array().unwrap().clone();
+    assert_eq!(tombstones.len(), 2);
+    assert!(tombstones.iter().all(|t| t["deleted"] == true));
+    assert_eq!(app.get_as(RECORDS, ALICE).await.json()["data"], json!([]));
+}
+
+#[tokio::test]
+async fn bad_input_is_a_400_that_changes_nothing() {
+    let app = app_with_collection(backends()[0]).await;
+
+    let bad_id = app
+        .put_ok_status(&format!("{RECORDS}/bad.id"), Some(json!({})))
+        .await;
+    let not_object = app
+        .put_ok_status(&format!("{RECORDS}/r1"), Some(json!({"data": [1, 2]})))
+        .await;
+    let bad_filter = app
+        .get_as(&format!("{RECORDS}?_since=yesterday"), ALICE)
+        .await;
+
+    assert_eq!(bad_id, 400);
+    assert_eq!(not_object, 400);
+    assert_eq!(bad_filter.status, 400);
+    assert_eq!(bad_filter.json()["errno"], 107);
+    assert_eq!(app.get_as(RECORDS, ALICE).await.json()["data"], json!([]));
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400() {
+    let app = app_with_collection(backends()[0]).await;
+    let request = axum::http::Request::put(format!("{RECORDS}/r1"))
+        .header("host", "127.0.0.1:8888")
+        .header("content-type", "application/json")
+        .header("authorization", crate::helpers::basic(ALICE))
+        .body(axum::body::Body::from("{not json"))
+        .unwrap();
+
+    let response = app.send(request).await;
+
+    assert_eq!(response.status, 400);
+    assert_eq!(response.json()["errno"], 107);
+}

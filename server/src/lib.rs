@@ -12,6 +12,7 @@
 //! - `routes`: the `/v1` HTTP API, one module per resource.
 //! - `storage`: the [`Storage`](storage::Storage) trait and its SQLite and
 //!   PostgreSQL backends.
+//! - `session`: the caller of a request and the transaction it works in.
 //! - `site`: the Leptos app, its wasm bundle and the service worker script.
 //!
 //! `main.rs` reads the configuration and serves [`app`]; the integration tests
@@ -29,6 +30,7 @@ pub mod error;
 pub mod extract;
 pub mod permissions;
 pub mod routes;
+pub mod session;
 pub mod site;
 pub mod storage;
 pub mod telemetry;

@@ -8,9 +8,9 @@ use axum::routing::get;
 
 use super::objects::{self, ListQuery, Location, ObjectBody};
 use crate::AppState;
-use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::session::Session;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -29,50 +29,50 @@ pub(super) fn router() -> Router<AppState> {
 
 async fn list_buckets(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let query = ListQuery::parse(query.as_deref())?;
-    objects::list_objects(&state, &caller, &Location::buckets(), &query, &headers).await
+    objects::list_objects(&state, &session, &Location::buckets(), &query, &headers).await
 }
 
 async fn create_bucket(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ObjectBody>,
 ) -> Result<Response, ApiError> {
-    objects::create_object(&state, &caller, &Location::buckets(), &headers, body).await
+    objects::create_object(&state, &session, &Location::buckets(), &headers, body).await
 }
 
 async fn delete_buckets(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    objects::delete_objects(&state, &caller, &Location::buckets(), &headers).await
+    objects::delete_objects(&state, &session, &Location::buckets(), &headers).await
 }
 
 async fn get_bucket(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path(bucket_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    objects::get_object(&state, &caller, &Location::buckets(), &bucket_id, &headers).await
+    objects::get_object(&state, &session, &Location::buckets(), &bucket_id, &headers).await
 }
 
 async fn put_bucket(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path(bucket_id): Path<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ObjectBody>,
 ) -> Result<Response, ApiError> {
     objects::put_object(
         &state,
-        &caller,
+        &session,
         &Location::buckets(),
         &bucket_id,
         &headers,
@@ -83,14 +83,14 @@ async fn put_bucket(
 
 async fn patch_bucket(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path(bucket_id): Path<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ObjectBody>,
 ) -> Result<Response, ApiError> {
     objects::patch_object(
         &state,
-        &caller,
+        &session,
         &Location::buckets(),
         &bucket_id,
         &headers,
@@ -101,9 +101,9 @@ async fn patch_bucket(
 
 async fn delete_bucket(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path(bucket_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    objects::delete_object(&state, &caller, &Location::buckets(), &bucket_id, &headers).await
+    objects::delete_object(&state, &session, &Location::buckets(), &bucket_id, &headers).await
 }

@@ -8,9 +8,9 @@ use axum::routing::get;
 
 use super::objects::{self, ListQuery, Location, ObjectBody};
 use crate::AppState;
-use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::session::Session;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -31,7 +31,7 @@ pub(super) fn router() -> Router<AppState> {
 
 async fn list_collections(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path(bucket_id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -39,7 +39,7 @@ async fn list_collections(
     let query = ListQuery::parse(query.as_deref())?;
     objects::list_objects(
         &state,
-        &caller,
+        &session,
         &Location::collections(bucket_id),
         &query,
         &headers,
@@ -49,14 +49,14 @@ async fn list_collections(
 
 async fn create_collection(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path(bucket_id): Path<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ObjectBody>,
 ) -> Result<Response, ApiError> {
     objects::create_object(
         &state,
-        &caller,
+        &session,
         &Location::collections(bucket_id),
         &headers,
         body,
@@ -66,22 +66,28 @@ async fn create_collection(
 
 async fn delete_collections(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path(bucket_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    objects::delete_objects(&state, &caller, &Location::collections(bucket_id), &headers).await
+    objects::delete_objects(
+        &state,
+        &session,
+        &Location::collections(bucket_id),
+        &headers,
+    )
+    .await
 }
 
 async fn get_collection(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path((bucket_id, collection_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     objects::get_object(
         &state,
-        &caller,
+        &session,
         &Location::collections(bucket_id),
         &collection_id,
         &headers,
@@ -91,14 +97,14 @@ async fn get_collection(
 
 async fn put_collection(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path((bucket_id, collection_id)): Path<(String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ObjectBody>,
 ) -> Result<Response, ApiError> {
     objects::put_object(
         &state,
-        &caller,
+        &session,
         &Location::collections(bucket_id),
         &collection_id,
         &headers,
@@ -109,14 +115,14 @@ async fn put_collection(
 
 async fn patch_collection(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path((bucket_id, collection_id)): Path<(String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ObjectBody>,
 ) -> Result<Response, ApiError> {
     objects::patch_object(
         &state,
-        &caller,
+        &session,
         &Location::collections(bucket_id),
         &collection_id,
         &headers,
@@ -127,13 +133,13 @@ async fn patch_collection(
 
 async fn delete_collection(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path((bucket_id, collection_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     objects::delete_object(
         &state,
-        &caller,
+        &session,
         &Location::collections(bucket_id),
         &collection_id,
         &headers,

@@ -8,9 +8,9 @@ use axum::routing::get;
 
 use super::objects::{self, ListQuery, Location, ObjectBody};
 use crate::AppState;
-use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::session::Session;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -29,7 +29,7 @@ pub(super) fn router() -> Router<AppState> {
 
 async fn list_records(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path((bucket_id, collection_id)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -37,7 +37,7 @@ async fn list_records(
     let query = ListQuery::parse(query.as_deref())?;
     objects::list_objects(
         &state,
-        &caller,
+        &session,
         &Location::records(bucket_id, collection_id),
         &query,
         &headers,
@@ -47,14 +47,14 @@ async fn list_records(
 
 async fn create_record(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path((bucket_id, collection_id)): Path<(String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ObjectBody>,
 ) -> Result<Response, ApiError> {
     objects::create_object(
         &state,
-        &caller,
+        &session,
         &Location::records(bucket_id, collection_id),
         &headers,
         body,
@@ -64,13 +64,13 @@ async fn create_record(
 
 async fn delete_records(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path((bucket_id, collection_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     objects::delete_objects(
         &state,
-        &caller,
+        &session,
         &Location::records(bucket_id, collection_id),
         &headers,
     )
@@ -79,13 +79,13 @@ async fn delete_records(
 
 async fn get_record(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path((bucket_id, collection_id, record_id)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     objects::get_object(
         &state,
-        &caller,
+        &session,
         &Location::records(bucket_id, collection_id),
         &record_id,
         &headers,
@@ -95,14 +95,14 @@ async fn get_record(
 
 async fn put_record(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path((bucket_id, collection_id, record_id)): Path<(String, String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ObjectBody>,
 ) -> Result<Response, ApiError> {
     objects::put_object(
         &state,
-        &caller,
+        &session,
         &Location::records(bucket_id, collection_id),
         &record_id,
         &headers,
@@ -113,14 +113,14 @@ async fn put_record(
 
 async fn patch_record(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path((bucket_id, collection_id, record_id)): Path<(String, String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ObjectBody>,
 ) -> Result<Response, ApiError> {
     objects::patch_object(
         &state,
-        &caller,
+        &session,
         &Location::records(bucket_id, collection_id),
         &record_id,
         &headers,
@@ -131,13 +131,13 @@ async fn patch_record(
 
 async fn delete_record(
     State(state): State<AppState>,
-    caller: Caller,
+    session: Session,
     Path((bucket_id, collection_id, record_id)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     objects::delete_object(
         &state,
-        &caller,
+        &session,
         &Location::records(bucket_id, collection_id),
         &record_id,
         &headers,

@@ -16,6 +16,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::permissions::Action;
+use crate::session::Session;
 use crate::storage::{Entry, ResourceName, StorageError, Timestamp, Transaction};
 
 /// Length of the ids generated for buckets, collections and groups.
@@ -68,15 +69,16 @@ impl ListQuery {
 
 pub(crate) async fn list_objects(
     state: &AppState,
-    caller: &Caller,
+    session: &Session,
     location: &Location,
     query: &ListQuery,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
+    let caller = &session.caller;
     let preconditions = Preconditions::from_headers(headers)?;
     let now = Timestamp::now();
-    let mut tx = state.storage.begin_read().await?;
-    let ancestry = load_ancestry(tx.as_mut(), caller, location).await?;
+    let mut tx = session.begin_read(state.storage.as_ref()).await?;
+    let ancestry = load_ancestry(&mut *tx, caller, location).await?;
     let scope = location.scope();
     let timestamp = tx.timestamp(&scope, now).await?;
 
@@ -93,7 +95,7 @@ pub(crate) async fn list_objects(
     let principals = caller.principals();
     let sees_all = ancestry.parent_chain().allows(Action::Read, &principals);
     if !sees_all {
-        entries = readable_entries(tx.as_mut(), caller, location, entries).await?;
+        entries = readable_entries(&mut *tx, caller, location, entries).await?;
         if entries.is_empty() && location.kind != ResourceName::Bucket {
             return Err(ApiError::denied(caller.user_id.is_some()));
         }
@@ -116,11 +118,12 @@ pub(crate) async fn list_objects(
 
 pub(crate) async fn create_object(
     state: &AppState,
-    caller: &Caller,
+    session: &Session,
     location: &Location,
     headers: &HeaderMap,
     body: ObjectBody,
 ) -> Result<Response, ApiError> {
+    let caller = &session.caller;
     let preconditions = Preconditions::from_headers(headers)?;
     let id = match body.data.as_ref().and_then(|data| data.get("id")) {
         Some(Value::String(id)) => id.clone(),
@@ -136,8 +139,8 @@ pub(crate) async fn create_object(
         .transpose()?
         .unwrap_or_default();
     let now = Timestamp::now();
-    let mut tx = state.storage.begin_write().await?;
-    let ancestry = load_ancestry(tx.as_mut(), caller, location).await?;
+    let mut tx = session.begin_write(state.storage.as_ref()).await?;
+    let ancestry = load_ancestry(&mut *tx, caller, location).await?;
     tx.lock(&location.scope(), now).await?;
 
     if !may_create(state, caller, &ancestry, location.kind) {
@@ -166,14 +169,15 @@ pub(crate) async fn create_object(
 
 pub(crate) async fn delete_objects(
     state: &AppState,
-    caller: &Caller,
+    session: &Session,
     location: &Location,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
+    let caller = &session.caller;
     let preconditions = Preconditions::from_headers(headers)?;
     let now = Timestamp::now();
-    let mut tx = state.storage.begin_write().await?;
-    let ancestry = load_ancestry(tx.as_mut(), caller, location).await?;
+    let mut tx = session.begin_write(state.storage.as_ref()).await?;
+    let ancestry = load_ancestry(&mut *tx, caller, location).await?;
     let scope = location.scope();
     tx.lock(&scope, now).await?;
     let timestamp = tx.timestamp(&scope, now).await?;

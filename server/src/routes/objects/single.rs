@@ -13,6 +13,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::permissions::{self, Action, Permissions};
+use crate::session::Session;
 use crate::storage::{ResourceName, StoredObject, Timestamp, Transaction, Written};
 
 /// An object as loaded for a request: its data, if it lives, and the
@@ -24,16 +25,17 @@ struct Target {
 
 pub(crate) async fn get_object(
     state: &AppState,
-    caller: &Caller,
+    session: &Session,
     location: &Location,
     id: &str,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
+    let caller = &session.caller;
     let preconditions = Preconditions::from_headers(headers)?;
     check_id(id)?;
-    let mut tx = state.storage.begin_read().await?;
-    let ancestry = load_ancestry(tx.as_mut(), caller, location).await?;
-    let target = load_target(tx.as_mut(), location, id).await?;
+    let mut tx = session.begin_read(state.storage.as_ref()).await?;
+    let ancestry = load_ancestry(&mut *tx, caller, location).await?;
+    let target = load_target(&mut *tx, location, id).await?;
 
     let object = readable(caller, &ancestry, &target, location, id)?;
     if !preconditions.allow_write(Some(object.last_modified)) {
@@ -56,12 +58,13 @@ pub(crate) async fn get_object(
 
 pub(crate) async fn put_object(
     state: &AppState,
-    caller: &Caller,
+    session: &Session,
     location: &Location,
     id: &str,
     headers: &HeaderMap,
     body: ObjectBody,
 ) -> Result<Response, ApiError> {
+    let caller = &session.caller;
     let preconditions = Preconditions::from_headers(headers)?;
     check_id(id)?;
     let data = parse_data(&body, id)?;
@@ -71,10 +74,10 @@ pub(crate) async fn put_object(
         .map(|value| parse_permissions(location.kind, value))
         .transpose()?;
     let now = Timestamp::now();
-    let mut tx = state.storage.begin_write().await?;
-    let ancestry = load_ancestry(tx.as_mut(), caller, location).await?;
+    let mut tx = session.begin_write(state.storage.as_ref()).await?;
+    let ancestry = load_ancestry(&mut *tx, caller, location).await?;
     tx.lock(&location.scope(), now).await?;
-    let target = load_target(tx.as_mut(), location, id).await?;
+    let target = load_target(&mut *tx, location, id).await?;
 
     let is_allowed = match &target.object {
         Some(_) => ancestry
@@ -104,12 +107,13 @@ pub(crate) async fn put_object(
 
 pub(crate) async fn patch_object(
     state: &AppState,
-    caller: &Caller,
+    session: &Session,
     location: &Location,
     id: &str,
     headers: &HeaderMap,
     body: ObjectBody,
 ) -> Result<Response, ApiError> {
+    let caller = &session.caller;
     reject_patch_formats(headers)?;
     let preconditions = Preconditions::from_headers(headers)?;
     check_id(id)?;
@@ -120,10 +124,10 @@ pub(crate) async fn patch_object(
         .map(|value| parse_permissions(location.kind, value))
         .transpose()?;
     let now = Timestamp::now();
-    let mut tx = state.storage.begin_write().await?;
-    let ancestry = load_ancestry(tx.as_mut(), caller, location).await?;
+    let mut tx = session.begin_write(state.storage.as_ref()).await?;
+    let ancestry = load_ancestry(&mut *tx, caller, location).await?;
     tx.lock(&location.scope(), now).await?;
-    let target = load_target(tx.as_mut(), location, id).await?;
+    let target = load_target(&mut *tx, location, id).await?;
 
     let existing = writable(caller, &ancestry, &target, location, id)?;
     check_write(&preconditions, Some(existing))?;
@@ -145,18 +149,19 @@ pub(crate) async fn patch_object(
 
 pub(crate) async fn delete_object(
     state: &AppState,
-    caller: &Caller,
+    session: &Session,
     location: &Location,
     id: &str,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
+    let caller = &session.caller;
     let preconditions = Preconditions::from_headers(headers)?;
     check_id(id)?;
     let now = Timestamp::now();
-    let mut tx = state.storage.begin_write().await?;
-    let ancestry = load_ancestry(tx.as_mut(), caller, location).await?;
+    let mut tx = session.begin_write(state.storage.as_ref()).await?;
+    let ancestry = load_ancestry(&mut *tx, caller, location).await?;
     tx.lock(&location.scope(), now).await?;
-    let target = load_target(tx.as_mut(), location, id).await?;
+    let target = load_target(&mut *tx, location, id).await?;
 
     let existing = writable(caller, &ancestry, &target, location, id)?;
     check_write(&preconditions, Some(existing))?;

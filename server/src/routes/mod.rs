@@ -7,6 +7,7 @@ use axum::routing::any;
 use crate::AppState;
 use crate::error::ApiError;
 
+mod batch;
 mod buckets;
 mod collections;
 mod objects;
@@ -21,6 +22,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         // /v1/, /v1/__heartbeat__, /v1/__lbheartbeat__, /v1/__version__
         .merge(utility::router())
+        // /v1/batch
+        .merge(batch::router())
         // /v1/buckets, /v1/buckets/{bucket_id}
         .merge(buckets::router())
         // /v1/buckets/{bucket_id}/collections[/{collection_id}]

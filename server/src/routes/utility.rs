@@ -7,13 +7,12 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::batch::BATCH_MAX_REQUESTS;
 use crate::AppState;
 use crate::auth::Caller;
 
 /// The Kinto HTTP API version whose behaviour this server reproduces.
 pub(crate) const HTTP_API_VERSION: &str = "1.23";
-/// Most sub-requests one `POST /v1/batch` may carry.
-pub(crate) const BATCH_MAX_REQUESTS: usize = 25;
 
 const PROJECT_NAME: &str = "kinto-push";
 const PROJECT_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,6 +1,7 @@
 //! HTTP tests: the whole router driven in-process, on SQLite and (when
 //! `KINTO_PUSH_TEST_DATABASE_URL` is set) PostgreSQL.
 
+mod batch;
 mod buckets;
 mod helpers;
 mod records;

@@ -2,6 +2,8 @@
 //! (create) and DELETE (delete all) on `/buckets`, `.../collections` or
 //! `.../records`.
 
+use std::collections::BTreeSet;
+
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
@@ -27,6 +29,10 @@ const SHORT_ID_CHARS: usize = 8;
 pub(crate) struct ListQuery {
     since: Option<Timestamp>,
     before: Option<Timestamp>,
+    /// `in_id` (or `id`): only these ids.
+    only_ids: Option<BTreeSet<String>>,
+    /// `exclude_id`: never these ids.
+    excluded_ids: BTreeSet<String>,
 }
 
 impl ListQuery {
@@ -47,8 +53,11 @@ impl ListQuery {
                 // meaningless here.
                 "_sort" if value == "-last_modified" => {}
                 "_expected" => {}
-                // Limitation: listings support `_since` and `_before` only;
-                // other filters, sorts, `_fields` and pagination get a 400.
+                "in_id" | "id" | "eq_id" => parsed.only_ids = Some(id_list(&value)),
+                "exclude_id" | "not_id" => parsed.excluded_ids.extend(id_list(&value)),
+                // Limitation: listings filter on time and ids only, and after
+                // reading the set; other filters, sorts, `_fields` and
+                // pagination get a 400.
                 _ => {
                     return Err(ApiError::invalid(
                         "querystring",
@@ -59,6 +68,12 @@ impl ListQuery {
             }
         }
         Ok(parsed)
+    }
+
+    /// Whether the id filters keep `id`.
+    fn keeps(&self, id: &str) -> bool {
+        let is_listed = self.only_ids.as_ref().is_none_or(|ids| ids.contains(id));
+        is_listed && !self.excluded_ids.contains(id)
     }
 
     /// Whether tombstones belong in the result: only when filtered on time.
@@ -91,6 +106,7 @@ pub(crate) async fn list_objects(
     if let Some(before) = query.before {
         entries.retain(|entry| entry.last_modified() < before);
     }
+    entries.retain(|entry| query.keeps(entry.id()));
 
     let principals = caller.principals();
     let sees_all = ancestry.parent_chain().allows(Action::Read, &principals);
@@ -268,6 +284,17 @@ fn timestamp(name: &str, value: &str) -> Result<Option<Timestamp>, ApiError> {
         .map_err(|_| ApiError::invalid("querystring", name, "expected a timestamp"))
 }
 
+/// The ids of an `in_id`/`exclude_id` value: comma-separated, each bare or
+/// a JSON string; a trailing comma is allowed.
+fn id_list(value: &str) -> BTreeSet<String> {
+    value
+        .split(',')
+        .map(|id| id.trim().trim_matches('"'))
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// A fresh id: a UUID for records, as Kinto does, and eight characters of
 /// `[A-Za-z0-9_-]` starting with a letter or digit for the others.
 fn generate_id(kind: ResourceName) -> String {
@@ -316,6 +343,16 @@ mod tests {
             ListQuery::parse(Some("_since=null")).unwrap(),
             ListQuery::default()
         );
+    }
+
+    #[test]
+    fn id_filters_keep_and_drop_ids() {
+        let query = ListQuery::parse(Some("in_id=a,b,c,&exclude_id=b")).unwrap();
+
+        assert!(query.keeps("a"));
+        assert!(!query.keeps("b"));
+        assert!(!query.keeps("d"));
+        assert!(ListQuery::default().keeps("anything"));
     }
 
     #[test]

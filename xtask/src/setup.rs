@@ -1,5 +1,6 @@
 //! Installs what the build and the tests need, skipping what is present:
-//! the wasm target, the npm packages (wasm-opt, Playwright) and Chromium.
+//! the wasm target, the npm packages (wasm-opt, Playwright, kinto.js),
+//! Chromium, and a Python environment with kinto-http.py.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,6 +12,8 @@ use crate::workspace::Workspace;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const MIN_NODE_MAJOR: u32 = 20;
+/// The kinto-http.py release the client checks run.
+const KINTO_HTTP_VERSION: &str = "11.11.0";
 /// Debian's Chromium; `CHROMIUM_PATH` points elsewhere.
 const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -103,6 +106,54 @@ pub(crate) fn ensure_chromium() -> anyhow::Result<PathBuf> {
     }
 
     println!("setup: installing Debian's chromium package");
+    apt_install(&["chromium"]).context(
+        "installing chromium needs root or password-less sudo: \
+         run `sudo apt-get install chromium`, or set CHROMIUM_PATH to a Chromium",
+    )?;
+
+    if !path.exists() {
+        bail!("the chromium package did not provide {}", path.display());
+    }
+    Ok(path)
+}
+
+/// A Python environment with the real kinto-http.py client, made in the
+/// target directory on first use; returns its interpreter.
+pub(crate) fn ensure_python_client(workspace: &Workspace) -> anyhow::Result<PathBuf> {
+    let venv = workspace.target_dir.join("clients-venv");
+    let python = venv.join("bin").join("python");
+    let wanted = format!(
+        "import kinto_http.client; import importlib.metadata as m; \
+        assert m.version('kinto-http') == '{KINTO_HTTP_VERSION}'"
+    );
+    if command::output(Command::new(&python).args(["-c", &wanted])).is_some() {
+        return Ok(python);
+    }
+
+    let has_venv = command::output(Command::new("python3").args(["-c", "import venv, ensurepip"]));
+    if has_venv.is_none() {
+        println!("setup: installing Debian's python3-venv package");
+        apt_install(&["python3", "python3-venv"])
+            .context("installing python3-venv needs root or password-less sudo")?;
+    }
+    command::run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    command::run(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .arg(format!("kinto-http=={KINTO_HTTP_VERSION}")),
+    )?;
+    Ok(python)
+}
+
+/// `apt-get install` of Debian packages, as root or through password-less
+/// sudo.
+fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
     let is_root = command::output(Command::new("id").arg("-u")).is_some_and(|id| id.trim() == "0");
     let apt = |args: &[&str]| {
         // `sudo -n` fails at once instead of waiting for a password nobody
@@ -117,24 +168,13 @@ pub(crate) fn ensure_chromium() -> anyhow::Result<PathBuf> {
         apt.arg("DEBIAN_FRONTEND=noninteractive")
             .arg("apt-get")
             .args(args);
-        command::run(&mut apt).context(
-            "installing chromium needs root or password-less sudo: \
-             run `sudo apt-get install chromium`, or set CHROMIUM_PATH to a Chromium",
-        )
+        command::run(&mut apt)
     };
     apt(&["update", "-qq"])?;
-    apt(&[
-        "install",
-        "-y",
-        "-qq",
-        "--no-install-recommends",
-        "chromium",
-    ])?;
-
-    if !path.exists() {
-        bail!("the chromium package did not provide {}", path.display());
-    }
-    Ok(path)
+    apt(&["install", "-y", "-qq", "--no-install-recommends"]
+        .into_iter()
+        .chain(packages.iter().copied())
+        .collect::<Vec<_>>())
 }
 
 pub(crate) fn chromium_path() -> PathBuf {

@@ -1,5 +1,6 @@
-//! The test run: the workspace's cargo tests, then the browser tests against
-//! a release build that this command starts and stops itself.
+//! The test run: the workspace's cargo tests, then the browser tests and the
+//! real Kinto clients against a release build that this command starts and
+//! stops itself.
 
 use std::fs::File;
 use std::process::Command;
@@ -65,9 +66,26 @@ fn end_to_end(workspace: &Workspace) -> anyhow::Result<()> {
             .current_dir(workspace.root.join("end2end"))
             .env("KINTO_PUSH_E2E_URL", server.url())
             .env("CHROMIUM_PATH", setup::chromium_path()),
-    );
+    )
+    .and_then(|()| run_clients(workspace, &server.url()));
     server.stop()?;
     outcome
+}
+
+/// The real Kinto clients, kinto.js and kinto-http.py, against `url`.
+fn run_clients(workspace: &Workspace, url: &str) -> anyhow::Result<()> {
+    let clients = workspace.root.join("end2end").join("clients");
+    command::run(
+        Command::new("node")
+            .arg(clients.join("kinto-js.mjs"))
+            .env("KINTO_PUSH_URL", url),
+    )?;
+    let python = setup::ensure_python_client(workspace)?;
+    command::run(
+        Command::new(python)
+            .arg(clients.join("kinto_http_check.py"))
+            .env("KINTO_PUSH_URL", url),
+    )
 }
 
 /// Says whether the PostgreSQL tests will run or be skipped.

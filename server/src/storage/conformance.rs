@@ -105,6 +105,8 @@ conformance!(
     concurrent_writers_get_distinct_increasing_timestamps,
     setting_keeps_its_first_value,
     permissions_are_replaced_whole_and_purged_with_descendants,
+    query_filters_compare_values_type_by_type,
+    query_sorts_pages_and_counts,
 );
 
 fn records_of(collection: &str) -> Scope {
@@ -443,4 +445,154 @@ async fn permissions_are_replaced_whole_and_purged_with_descendants(storage: Arc
             .is_empty()
     );
     assert_eq!(tx.permissions("/buckets/b2").await.unwrap().len(), 1);
+}
+
+/// A set with values of every JSON type, for the query tests.
+async fn seed_query_records(storage: &Arc<dyn Storage>) -> Scope {
+    let scope = records_of("q");
+    let mut tx = storage.begin_write().await.unwrap();
+    let rows = [
+        ("a", json!({"n": 2, "title": "Milk", "meta": {"k": "x"}})),
+        ("b", json!({"n": "2", "title": "oat milk"})),
+        ("c", json!({"n": 3, "flag": true, "meta": {"k": null}})),
+        ("d", json!({"n": 1.5, "title": "bread"})),
+        ("e", json!({"tags": ["x", "y"]})),
+    ];
+    for (millis, (id, value)) in (1_000..).zip(rows) {
+        tx.create(&scope, id, data(value), at(millis))
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    scope
+}
+
+fn filter(name: &str, operator: Operator, value: serde_json::Value) -> Filter {
+    Filter {
+        field: Field::parse(name),
+        operator,
+        value,
+    }
+}
+
+async fn ids(storage: &Arc<dyn Storage>, scope: &Scope, query: Query) -> Vec<String> {
+    let mut tx = storage.begin_read().await.unwrap();
+    let mut ids: Vec<String> = tx
+        .query(scope, &query)
+        .await
+        .unwrap()
+        .iter()
+        .map(|entry| entry.id().to_owned())
+        .collect();
+    if query.sort.is_empty() {
+        ids.sort();
+    }
+    ids
+}
+
+async fn query_filters_compare_values_type_by_type(storage: Arc<dyn Storage>) {
+    let scope = seed_query_records(&storage).await;
+    let only = |filters: Vec<Filter>| Query {
+        filters,
+        ..Query::default()
+    };
+
+    let cases = [
+        (vec![filter("n", Operator::Eq, json!(2))], vec!["a"]),
+        (vec![filter("n", Operator::Eq, json!("2"))], vec!["b"]),
+        (
+            vec![filter("n", Operator::Not, json!(2))],
+            vec!["b", "c", "d", "e"],
+        ),
+        (
+            vec![filter("n", Operator::In, json!([2, 3]))],
+            vec!["a", "c"],
+        ),
+        (
+            vec![filter("n", Operator::Exclude, json!([2, "2"]))],
+            vec!["c", "d", "e"],
+        ),
+        (vec![filter("n", Operator::Min, json!(2))], vec!["a", "c"]),
+        (vec![filter("n", Operator::Lt, json!(2))], vec!["d"]),
+        (vec![filter("flag", Operator::Eq, json!(true))], vec!["c"]),
+        (vec![filter("meta.k", Operator::Eq, json!("x"))], vec!["a"]),
+        (
+            vec![filter("meta.k", Operator::Has, json!(true))],
+            vec!["a", "c"],
+        ),
+        (
+            vec![filter("meta.k", Operator::Has, json!(false))],
+            vec!["b", "d", "e"],
+        ),
+        (
+            vec![filter("title", Operator::Like, json!("milk"))],
+            vec!["a", "b"],
+        ),
+        (
+            vec![filter("title", Operator::Like, json!("br*"))],
+            vec!["d"],
+        ),
+        (
+            vec![filter("tags", Operator::Eq, json!(["x", "y"]))],
+            vec!["e"],
+        ),
+        (
+            vec![filter("id", Operator::In, json!(["a", "e"]))],
+            vec!["a", "e"],
+        ),
+        (
+            vec![filter("last_modified", Operator::Gt, json!(1_002))],
+            vec!["d", "e"],
+        ),
+        (
+            vec![
+                filter("n", Operator::Gt, json!(1)),
+                filter("title", Operator::Has, json!(true)),
+            ],
+            vec!["a", "d"],
+        ),
+    ];
+    for (filters, expected) in cases {
+        let described = format!("{filters:?}");
+        assert_eq!(
+            ids(&storage, &scope, only(filters)).await,
+            expected,
+            "{described}"
+        );
+    }
+}
+
+async fn query_sorts_pages_and_counts(storage: Arc<dyn Storage>) {
+    let scope = seed_query_records(&storage).await;
+    let numbers = filter("n", Operator::Gt, json!(0));
+    let by_n = |limit: Option<u64>, offset: u64| Query {
+        filters: vec![numbers.clone()],
+        sort: vec![SortKey {
+            field: Field::parse("n"),
+            is_descending: false,
+        }],
+        limit,
+        offset,
+        ..Query::default()
+    };
+
+    let all = ids(&storage, &scope, by_n(None, 0)).await;
+    let second_page = ids(&storage, &scope, by_n(Some(2), 1)).await;
+    let mut tx = storage.begin_read().await.unwrap();
+    let count = tx.count(&scope, &by_n(Some(1), 0)).await.unwrap();
+    let newest_first = ids(
+        &storage,
+        &scope,
+        Query {
+            sort: Vec::new(),
+            limit: Some(2),
+            ..Query::default()
+        },
+    )
+    .await;
+
+    assert_eq!(all, ["d", "a", "c"]);
+    assert_eq!(second_page, ["a", "c"]);
+    assert_eq!(count, 3);
+    assert_eq!(newest_first, ["d", "e"]);
 }

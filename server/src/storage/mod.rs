@@ -20,11 +20,13 @@ pub use crate::permissions::Permissions;
 #[cfg(test)]
 mod conformance;
 mod postgres;
+mod query;
 mod sql;
 mod sqlite;
 mod timestamp;
 
 pub use postgres::PostgresStorage;
+pub use query::{Dialect, Field, Filter, Operator, Query, SortKey};
 pub use sqlite::SqliteStorage;
 pub use timestamp::Timestamp;
 
@@ -220,6 +222,12 @@ pub trait Transaction: Send {
         scope: &Scope,
         since: Option<Timestamp>,
     ) -> Result<Vec<Entry>, StorageError>;
+
+    /// The objects of `scope` that `query` selects, in its order and page.
+    async fn query(&mut self, scope: &Scope, query: &Query) -> Result<Vec<Entry>, StorageError>;
+
+    /// How many objects of `scope` `query` selects, whatever its page.
+    async fn count(&mut self, scope: &Scope, query: &Query) -> Result<u64, StorageError>;
 
     /// Removes, without tombstones, every object under the object at
     /// `parent_id`: its children, theirs, and so on. The timestamps of those

@@ -4,14 +4,18 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::Arguments;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgArguments, PgPoolOptions};
+use sqlx::types::Json;
 use sqlx::{PgPool, Postgres};
 use tracing::instrument;
 
+use super::query::Bind;
 use super::sql::{self, ObjectRow};
 use super::{
-    Data, Entry, Permissions, Scope, Storage, StorageError, StoredObject, Timestamp, Transaction,
+    Data, Dialect, Entry, Permissions, Query, Scope, Storage, StorageError, StoredObject,
+    Timestamp, Transaction,
 };
 
 /// How long a request waits for a pooled connection before giving up.
@@ -68,4 +72,21 @@ impl Storage for PostgresStorage {
     }
 }
 
-sql::sql_transaction!(PostgresTransaction, Postgres);
+sql::sql_transaction!(PostgresTransaction, Postgres, Dialect::Postgres, arguments);
+
+/// The values of a listing query, as Postgres takes them.
+fn arguments(binds: Vec<Bind>) -> Result<PgArguments, StorageError> {
+    let mut arguments = PgArguments::default();
+    for bind in binds {
+        let added = match bind {
+            Bind::Text(text) => arguments.add(text),
+            Bind::Int(number) => arguments.add(number),
+            Bind::Real(number) => arguments.add(number),
+            Bind::Bool(flag) => arguments.add(flag),
+            Bind::Json(value) => arguments.add(Json(value)),
+            Bind::Path(path) => arguments.add(path),
+        };
+        added.map_err(|error| StorageError::Database(sqlx::Error::Encode(error)))?;
+    }
+    Ok(arguments)
+}

@@ -123,9 +123,10 @@ impl ObjectRow {
 
 /// Implements [`Transaction`](super::Transaction) for `$name`, a wrapper of
 /// an sqlx transaction on `$db`. Both backends run this same code; only the
-/// sqlx types differ.
+/// sqlx types, the SQL dialect of listing queries and the function that
+/// binds their values (`$arguments`) differ.
 macro_rules! sql_transaction {
-    ($name:ident, $db:ty) => {
+    ($name:ident, $db:ty, $dialect:expr, $arguments:path) => {
         struct $name {
             tx: sqlx::Transaction<'static, $db>,
         }
@@ -231,6 +232,26 @@ macro_rules! sql_transaction {
                     .fetch_all(&mut *self.tx)
                     .await?;
                 Ok(rows.into_iter().map(ObjectRow::into_entry).collect())
+            }
+
+            async fn query(
+                &mut self,
+                scope: &Scope,
+                query: &Query,
+            ) -> Result<Vec<Entry>, StorageError> {
+                let sql = query.select_sql($dialect, scope);
+                let rows: Vec<ObjectRow> = sqlx::query_as_with(&sql.text, $arguments(sql.binds)?)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                Ok(rows.into_iter().map(ObjectRow::into_entry).collect())
+            }
+
+            async fn count(&mut self, scope: &Scope, query: &Query) -> Result<u64, StorageError> {
+                let sql = query.count_sql($dialect, scope);
+                let count: i64 = sqlx::query_scalar_with(&sql.text, $arguments(sql.binds)?)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                Ok(u64::try_from(count).unwrap_or_default())
             }
 
             async fn purge_descendants(

@@ -5,14 +5,19 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::Arguments;
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Sqlite, SqlitePool};
 use tracing::instrument;
 
+use super::query::Bind;
 use super::sql::{self, ObjectRow};
 use super::{
-    Data, Entry, Permissions, Scope, Storage, StorageError, StoredObject, Timestamp, Transaction,
+    Data, Dialect, Entry, Permissions, Query, Scope, Storage, StorageError, StoredObject,
+    Timestamp, Transaction,
 };
 
 /// How long a request waits for a pooled connection before giving up.
@@ -86,4 +91,22 @@ impl Storage for SqliteStorage {
     }
 }
 
-sql::sql_transaction!(SqliteTransaction, Sqlite);
+sql::sql_transaction!(SqliteTransaction, Sqlite, Dialect::Sqlite, arguments);
+
+/// The values of a listing query, as Sqlite takes them.
+fn arguments(binds: Vec<Bind>) -> Result<SqliteArguments<'static>, StorageError> {
+    let mut arguments = SqliteArguments::default();
+    for bind in binds {
+        let added = match bind {
+            Bind::Text(text) => arguments.add(text),
+            Bind::Int(number) => arguments.add(number),
+            Bind::Real(number) => arguments.add(number),
+            Bind::Bool(flag) => arguments.add(flag),
+            Bind::Json(value) => arguments.add(value.to_string()),
+            // Paths are bound as text in SQLite; this never comes up.
+            Bind::Path(path) => arguments.add(path.join(".")),
+        };
+        added.map_err(|error| StorageError::Database(sqlx::Error::Encode(error)))?;
+    }
+    Ok(arguments)
+}

@@ -2,7 +2,7 @@
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::routing::get;
 
@@ -31,10 +31,19 @@ async fn list_buckets(
     State(state): State<AppState>,
     session: Session,
     RawQuery(query): RawQuery,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let query = ListQuery::parse(query.as_deref())?;
-    objects::list_objects(&state, &session, &Location::buckets(), &query, &headers).await
+    objects::list_objects(
+        &state,
+        &session,
+        &Location::buckets(),
+        &query,
+        &uri,
+        &headers,
+    )
+    .await
 }
 
 async fn create_bucket(

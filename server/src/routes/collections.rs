@@ -2,7 +2,7 @@
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::routing::get;
 
@@ -34,6 +34,7 @@ async fn list_collections(
     session: Session,
     Path(bucket_id): Path<String>,
     RawQuery(query): RawQuery,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let query = ListQuery::parse(query.as_deref())?;
@@ -42,6 +43,7 @@ async fn list_collections(
         &session,
         &Location::collections(bucket_id),
         &query,
+        &uri,
         &headers,
     )
     .await

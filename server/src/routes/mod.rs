@@ -2,6 +2,7 @@
 //! table.
 
 use axum::Router;
+use axum::http::{HeaderMap, Uri, header};
 use axum::routing::any;
 
 use crate::AppState;
@@ -40,4 +41,21 @@ async fn unknown_route() -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::method_not_allowed()
+}
+
+/// The scheme and host the client used to reach us: the `Host` header, or
+/// the URI's authority for HTTP/2 requests that carry none, with a reverse
+/// proxy's `X-Forwarded-Proto` honoured.
+pub(crate) fn public_origin(uri: &Uri, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| uri.authority().map(|authority| authority.as_str()))
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|value| value.to_str().ok())
+        .filter(|scheme| matches!(*scheme, "http" | "https"))
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
 }

@@ -2,7 +2,7 @@
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::routing::get;
 
@@ -32,6 +32,7 @@ async fn list_records(
     session: Session,
     Path((bucket_id, collection_id)): Path<(String, String)>,
     RawQuery(query): RawQuery,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let query = ListQuery::parse(query.as_deref())?;
@@ -40,6 +41,7 @@ async fn list_records(
         &session,
         &Location::records(bucket_id, collection_id),
         &query,
+        &uri,
         &headers,
     )
     .await

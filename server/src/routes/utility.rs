@@ -1,13 +1,14 @@
 //! Utility endpoints: the hello document, heartbeats and the version.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::batch::BATCH_MAX_REQUESTS;
+use super::public_origin;
 use crate::AppState;
 use crate::auth::Caller;
 
@@ -103,26 +104,9 @@ async fn get_version() -> Json<Value> {
     Json(json!({ "name": PROJECT_NAME, "version": PROJECT_VERSION }))
 }
 
-/// The scheme and host the client used to reach us: the `Host` header, or
-/// the URI's authority for HTTP/2 requests that carry none, with a reverse
-/// proxy's `X-Forwarded-Proto` honoured.
-fn public_origin(uri: &Uri, headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .or_else(|| uri.authority().map(|authority| authority.as_str()))
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|value| value.to_str().ok())
-        .filter(|scheme| matches!(*scheme, "http" | "https"))
-        .unwrap_or("http");
-    format!("{scheme}://{host}")
-}
-
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
+    use axum::http::{HeaderValue, header};
 
     use super::*;
 

@@ -263,3 +263,66 @@ async fn malformed_json_is_a_400() {
     assert_eq!(response.status, 400);
     assert_eq!(response.json()["errno"], 107);
 }
+
+#[tokio::test]
+async fn listings_filter_sort_and_cut_fields_in_the_database() {
+    for backend in backends() {
+        let app = app_with_collection(backend).await;
+        for (id, n) in [("a", 1), ("b", 3), ("c", 2)] {
+            let record = json!({"n": n, "title": format!("task {id}")});
+            app.put_ok(ALICE, &format!("{RECORDS}/{id}"), record).await;
+        }
+
+        let response = app
+            .get_as(&format!("{RECORDS}?min_n=2&_sort=-n&_fields=n"), ALICE)
+            .await;
+
+        assert_eq!(response.status, 200, "{backend:?}: {}", response.text());
+        let data = response.json()["data"].clone();
+        let ids: Vec<&str> = data
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["b", "c"]);
+        assert!(data[0].get("title").is_none());
+        assert_eq!(data[0]["n"], 3);
+        assert_eq!(response.header("total-records"), "2");
+    }
+}
+
+#[tokio::test]
+async fn pages_follow_next_page_to_the_end_without_repeats() {
+    for backend in backends() {
+        let app = app_with_collection(backend).await;
+        for n in 0..5 {
+            app.put_ok(ALICE, &format!("{RECORDS}/r{n}"), json!({"n": n}))
+                .await;
+        }
+
+        let mut seen = Vec::new();
+        let mut next = Some(format!("{RECORDS}?_limit=2"));
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            let response = app.get_as(&url, ALICE).await;
+            assert_eq!(response.status, 200, "{url}: {}", response.text());
+            assert_eq!(response.header("total-records"), "5");
+            for record in response.json()["data"].as_array().unwrap() {
+                seen.push(record["id"].as_str().unwrap().to_owned());
+            }
+            next = response.headers.get("next-page").map(|value| {
+                let absolute = value.to_str().unwrap();
+                absolute
+                    .strip_prefix("http://127.0.0.1:8888")
+                    .unwrap()
+                    .to_owned()
+            });
+            pages += 1;
+            assert!(pages <= 3, "too many pages");
+        }
+
+        assert_eq!(pages, 3, "{backend:?}");
+        assert_eq!(seen, ["r4", "r3", "r2", "r1", "r0"]);
+    }
+}

@@ -13,11 +13,13 @@ use crate::error::ApiError;
 use crate::permissions::{self, Action, Chain, Permissions};
 use crate::storage::{ResourceName, Scope, StoredObject, Timestamp, Transaction};
 
+mod listing;
 mod plural;
 mod preconditions;
 mod single;
 
-pub(crate) use plural::{ListQuery, create_object, delete_objects, list_objects};
+pub(crate) use listing::ListQuery;
+pub(crate) use plural::{create_object, delete_objects, list_objects};
 pub(crate) use single::{delete_object, get_object, patch_object, put_object};
 
 /// A set of objects in the tree: its kind and the ancestors above it, from

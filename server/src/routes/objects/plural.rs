@@ -1,92 +1,37 @@
-//! A set of objects: GET (list, with `_since` and `_before` for syncs), POST
-//! (create) and DELETE (delete all) on `/buckets`, `.../collections` or
-//! `.../records`.
+//! A set of objects: GET (a listing, filtered, sorted and paged as
+//! `listing.rs` reads it), POST (create) and DELETE (delete all) on
+//! `/buckets`, `.../collections` or `.../records`.
 
-use std::collections::BTreeSet;
-
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::listing::{ListQuery, PageToken};
 use super::preconditions::Preconditions;
 use super::single::{check_id, check_write, may_create, tombstone_json};
 use super::{
-    Location, ObjectBody, add_writer, envelope, load_ancestry, object_json, parse_permissions,
-    respond,
+    Location, ObjectBody, add_writer, envelope, load_ancestry, parse_permissions, respond,
 };
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::permissions::Action;
 use crate::session::Session;
-use crate::storage::{Entry, ResourceName, StorageError, Timestamp, Transaction};
+use crate::storage::{
+    Entry, Field, Filter, Operator, ResourceName, Scope, StorageError, Timestamp, Transaction,
+};
 
+/// Header holding the URL of the next page of a listing.
+const NEXT_PAGE: HeaderName = HeaderName::from_static("next-page");
 /// Length of the ids generated for buckets, collections and groups.
 const SHORT_ID_CHARS: usize = 8;
-
-/// What a listing asks for.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct ListQuery {
-    since: Option<Timestamp>,
-    before: Option<Timestamp>,
-    /// `in_id` (or `id`): only these ids.
-    only_ids: Option<BTreeSet<String>>,
-    /// `exclude_id`: never these ids.
-    excluded_ids: BTreeSet<String>,
-}
-
-impl ListQuery {
-    /// Reads the query string.
-    ///
-    /// # Errors
-    ///
-    /// A 400 naming the parameter that is malformed or not supported.
-    pub(crate) fn parse(query: Option<&str>) -> Result<Self, ApiError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or_default())
-            .map_err(|_| ApiError::invalid("querystring", "", "The query string is malformed"))?;
-        let mut parsed = Self::default();
-        for (name, value) in pairs {
-            match name.as_str() {
-                "_since" | "gt_last_modified" => parsed.since = timestamp(&name, &value)?,
-                "_before" | "lt_last_modified" => parsed.before = timestamp(&name, &value)?,
-                // Newest first is the only order, and cache busters are
-                // meaningless here.
-                "_sort" if value == "-last_modified" => {}
-                "_expected" => {}
-                "in_id" | "id" | "eq_id" => parsed.only_ids = Some(id_list(&value)),
-                "exclude_id" | "not_id" => parsed.excluded_ids.extend(id_list(&value)),
-                // Limitation: listings filter on time and ids only, and after
-                // reading the set; other filters, sorts, `_fields` and
-                // pagination get a 400.
-                _ => {
-                    return Err(ApiError::invalid(
-                        "querystring",
-                        &name,
-                        "is not supported by this server",
-                    ));
-                }
-            }
-        }
-        Ok(parsed)
-    }
-
-    /// Whether the id filters keep `id`.
-    fn keeps(&self, id: &str) -> bool {
-        let is_listed = self.only_ids.as_ref().is_none_or(|ids| ids.contains(id));
-        is_listed && !self.excluded_ids.contains(id)
-    }
-
-    /// Whether tombstones belong in the result: only when filtered on time.
-    fn is_sync(&self) -> bool {
-        self.since.is_some() || self.before.is_some()
-    }
-}
 
 pub(crate) async fn list_objects(
     state: &AppState,
     session: &Session,
     location: &Location,
-    query: &ListQuery,
+    listing: &ListQuery,
+    uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let caller = &session.caller;
@@ -97,39 +42,136 @@ pub(crate) async fn list_objects(
     let scope = location.scope();
     let timestamp = tx.timestamp(&scope, now).await?;
 
-    let since = match (query.since, query.is_sync()) {
-        (Some(since), _) => Some(since),
-        (None, true) => Some(Timestamp::from_millis(i64::MIN)),
-        (None, false) => None,
-    };
-    let mut entries = tx.list(&scope, since).await?;
-    if let Some(before) = query.before {
-        entries.retain(|entry| entry.last_modified() < before);
-    }
-    entries.retain(|entry| query.keeps(entry.id()));
-
     let principals = caller.principals();
     let sees_all = ancestry.parent_chain().allows(Action::Read, &principals);
-    if !sees_all {
-        entries = readable_entries(&mut *tx, caller, location, entries).await?;
-        if entries.is_empty() && location.kind != ResourceName::Bucket {
+    let page = if sees_all {
+        read_page(&mut *tx, &scope, listing).await?
+    } else {
+        // Limitation: for callers who may not read the whole set, objects
+        // are checked one by one in the server, then paged.
+        let entries = tx.query(&scope, &listing.query).await?;
+        let readable = readable_entries(&mut *tx, caller, location, entries).await?;
+        if readable.is_empty() && location.kind != ResourceName::Bucket {
             return Err(ApiError::denied(caller.user_id.is_some()));
         }
-    }
+        page_in_memory(readable, listing)
+    };
     // Persists the timestamp of a set read for the first time.
     tx.commit().await?;
 
     if !preconditions.allow_write(Some(timestamp)) {
         return Err(ApiError::precondition_failed(None));
     }
-    let data: Vec<Value> = entries.iter().map(entry_json).collect();
+    let data: Vec<Value> = page.entries.iter().map(|e| listing.entry_json(e)).collect();
     let mut response = respond(StatusCode::OK, &json!({ "data": data }), timestamp);
     if preconditions.is_not_modified(timestamp) {
         *response.status_mut() = StatusCode::NOT_MODIFIED;
         *response.body_mut() = axum::body::Body::empty();
     }
-    add_totals(response.headers_mut(), entries.len());
+    add_totals(response.headers_mut(), page.total);
+    if let (Some(limit), Some(token)) = (listing.limit, page.next) {
+        let url = format!(
+            "{}{}?{}",
+            super::super::public_origin(uri, headers),
+            uri.path(),
+            listing.next_page_query(limit, token)
+        );
+        if let Ok(value) = HeaderValue::from_str(&url) {
+            response.headers_mut().insert(NEXT_PAGE, value);
+        }
+    }
     Ok(response)
+}
+
+/// One page of a listing, how many objects match in all, and where the next
+/// page starts when there is one.
+struct Page {
+    entries: Vec<Entry>,
+    total: u64,
+    next: Option<PageToken>,
+}
+
+/// A page read by the database: one more row than asked tells whether
+/// another page follows.
+async fn read_page(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    listing: &ListQuery,
+) -> Result<Page, ApiError> {
+    let total = tx.count(scope, &listing.query).await?;
+    let token = listing.token.unwrap_or_default();
+    let mut query = listing.query.clone();
+    if let Some(before) = token.before {
+        query.filters.push(Filter {
+            field: Field::LastModified,
+            operator: Operator::Lt,
+            value: Value::from(before),
+        });
+    }
+    query.offset = token.offset;
+    query.limit = listing.limit.map(|limit| limit + 1);
+    let entries = tx.query(scope, &query).await?;
+    Ok(cut_page(entries, total, listing, token))
+}
+
+/// The same page, from every readable entry.
+fn page_in_memory(entries: Vec<Entry>, listing: &ListQuery) -> Page {
+    let total = u64::try_from(entries.len()).unwrap_or(u64::MAX);
+    let token = listing.token.unwrap_or_default();
+    let skip = usize::try_from(token.offset).unwrap_or(usize::MAX);
+    let entries = entries
+        .into_iter()
+        .filter(|entry| {
+            token
+                .before
+                .is_none_or(|before| entry.last_modified().as_millis() < before)
+        })
+        .skip(skip)
+        .take(listing.limit.map_or(usize::MAX, |limit| {
+            usize::try_from(limit + 1).unwrap_or(usize::MAX)
+        }))
+        .collect();
+    cut_page(entries, total, listing, token)
+}
+
+/// Drops the extra row a page read to learn whether more follow, and says
+/// where the next page starts: keyset on the timestamp in the default
+/// order, an offset in any other.
+fn cut_page(mut entries: Vec<Entry>, total: u64, listing: &ListQuery, token: PageToken) -> Page {
+    let Some(limit) = listing.limit else {
+        return Page {
+            entries,
+            total,
+            next: None,
+        };
+    };
+    let limit_rows = usize::try_from(limit).unwrap_or(usize::MAX);
+    if entries.len() <= limit_rows {
+        return Page {
+            entries,
+            total,
+            next: None,
+        };
+    }
+    entries.truncate(limit_rows);
+    let next = if listing.query.sort.is_empty() {
+        PageToken {
+            before: entries
+                .last()
+                .map(|entry| entry.last_modified().as_millis()),
+            offset: 0,
+        }
+    } else {
+        PageToken {
+            before: None,
+            offset: token.offset + limit,
+        }
+    };
+    Page {
+        entries,
+        total,
+        next: Some(next),
+    }
 }
 
 pub(crate) async fn create_object(
@@ -253,46 +295,11 @@ async fn readable_entries(
     Ok(readable)
 }
 
-fn entry_json(entry: &Entry) -> Value {
-    match entry {
-        Entry::Live(object) => object_json(object),
-        Entry::Deleted(tombstone) => tombstone_json(&tombstone.id, tombstone.last_modified),
-    }
-}
-
-fn add_totals(headers: &mut HeaderMap, total: usize) {
+fn add_totals(headers: &mut HeaderMap, total: u64) {
     let value = HeaderValue::from(total);
     for name in ["total-objects", "total-records"] {
         headers.insert(HeaderName::from_static(name), value.clone());
     }
-}
-
-/// A `_since`/`_before` value: a timestamp, bare or quoted like an ETag, or
-/// `null` for none.
-fn timestamp(name: &str, value: &str) -> Result<Option<Timestamp>, ApiError> {
-    let value = value.trim();
-    if value == "null" {
-        return Ok(None);
-    }
-    let digits = value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(value);
-    digits
-        .parse::<i64>()
-        .map(|millis| Some(Timestamp::from_millis(millis)))
-        .map_err(|_| ApiError::invalid("querystring", name, "expected a timestamp"))
-}
-
-/// The ids of an `in_id`/`exclude_id` value: comma-separated, each bare or
-/// a JSON string; a trailing comma is allowed.
-fn id_list(value: &str) -> BTreeSet<String> {
-    value
-        .split(',')
-        .map(|id| id.trim().trim_matches('"'))
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 /// A fresh id: a UUID for records, as Kinto does, and eight characters of
@@ -322,38 +329,6 @@ fn generate_id(kind: ResourceName) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sync_parameters_accept_quoted_and_bare_timestamps() {
-        let query =
-            ListQuery::parse(Some("_since=%22100%22&_before=200&_sort=-last_modified")).unwrap();
-
-        assert_eq!(query.since, Some(Timestamp::from_millis(100)));
-        assert_eq!(query.before, Some(Timestamp::from_millis(200)));
-        assert!(query.is_sync());
-    }
-
-    #[test]
-    fn malformed_or_unsupported_parameters_are_a_400() {
-        for query in ["_since=abc", "title=x", "_limit=10"] {
-            let error = ListQuery::parse(Some(query)).unwrap_err();
-            assert_eq!(error.status(), 400, "{query}");
-        }
-        assert_eq!(
-            ListQuery::parse(Some("_since=null")).unwrap(),
-            ListQuery::default()
-        );
-    }
-
-    #[test]
-    fn id_filters_keep_and_drop_ids() {
-        let query = ListQuery::parse(Some("in_id=a,b,c,&exclude_id=b")).unwrap();
-
-        assert!(query.keeps("a"));
-        assert!(!query.keeps("b"));
-        assert!(!query.keeps("d"));
-        assert!(ListQuery::default().keeps("anything"));
-    }
 
     #[test]
     fn generated_ids_follow_the_id_rule() {

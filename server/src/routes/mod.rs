@@ -11,6 +11,7 @@ use crate::error::ApiError;
 mod batch;
 mod buckets;
 mod collections;
+mod cors;
 mod objects;
 mod records;
 mod redirect;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(records::router())
         .route("/v1/{*path}", any(unknown_route))
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(cors::cors))
 }
 
 async fn unknown_route() -> ApiError {

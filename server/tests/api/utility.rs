@@ -145,3 +145,61 @@ async fn trailing_slash_is_redirected_and_cacheable() {
     assert_eq!(response.header("location"), "/v1/__heartbeat__");
     assert_eq!(response.header("cache-control"), "max-age=3600");
 }
+
+#[tokio::test]
+async fn cors_preflight_answers_the_methods_of_the_url() {
+    let app = spawn_app(backends()[0]).await;
+    let preflight = async |method: &'static str| {
+        let headers = [
+            ("origin", "https://notes.example"),
+            ("access-control-request-method", method),
+            ("access-control-request-headers", "authorization, if-match"),
+        ];
+        let uri = "/v1/buckets/b/collections/c/records";
+        app.call(Method::OPTIONS, uri, None, None, &headers).await
+    };
+
+    let allowed = preflight("POST").await;
+    let refused = preflight("PUT").await;
+
+    assert_eq!(allowed.status, 200);
+    assert_eq!(allowed.header("access-control-allow-origin"), "*");
+    assert!(
+        allowed
+            .header("access-control-allow-methods")
+            .contains("POST")
+    );
+    assert!(
+        allowed
+            .header("access-control-allow-headers")
+            .contains("if-match")
+    );
+    assert_eq!(refused.status, 400);
+}
+
+#[tokio::test]
+async fn cors_responses_expose_the_headers_clients_read() {
+    let app = spawn_app(backends()[0]).await;
+
+    let response = app
+        .call(
+            Method::GET,
+            "/v1/",
+            None,
+            None,
+            &[("origin", "https://notes.example")],
+        )
+        .await;
+
+    assert_eq!(response.header("access-control-allow-origin"), "*");
+    let exposed = response.header("access-control-expose-headers");
+    for name in [
+        "ETag",
+        "Next-Page",
+        "Total-Records",
+        "Retry-After",
+        "Backoff",
+    ] {
+        assert!(exposed.contains(name), "{exposed}");
+    }
+}

@@ -5,6 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::routing::get;
+use serde_json::Value;
 
 use super::objects::{self, ListQuery, Location, ObjectBody};
 use crate::AppState;
@@ -95,7 +96,7 @@ async fn patch_bucket(
     session: Session,
     Path(bucket_id): Path<String>,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<ObjectBody>,
+    ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     objects::patch_object(
         &state,

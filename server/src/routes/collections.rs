@@ -5,6 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::routing::get;
+use serde_json::Value;
 
 use super::objects::{self, ListQuery, Location, ObjectBody};
 use crate::AppState;
@@ -120,7 +121,7 @@ async fn patch_collection(
     session: Session,
     Path((bucket_id, collection_id)): Path<(String, String)>,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<ObjectBody>,
+    ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     objects::patch_object(
         &state,

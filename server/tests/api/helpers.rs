@@ -191,7 +191,10 @@ impl TestApp {
         if let Some(credentials) = credentials {
             request = request.header("authorization", basic(credentials));
         }
-        if body.is_some() {
+        let has_content_type = headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+        if body.is_some() && !has_content_type {
             request = request.header("content-type", "application/json");
         }
         for (name, value) in headers {

@@ -326,3 +326,40 @@ async fn pages_follow_next_page_to_the_end_without_repeats() {
         assert_eq!(seen, ["r4", "r3", "r2", "r1", "r0"]);
     }
 }
+
+#[tokio::test]
+async fn patch_takes_merge_patch_and_json_patch_bodies() {
+    let app = app_with_collection(backends()[0]).await;
+    let uri = format!("{RECORDS}/r1");
+    app.put_ok(
+        ALICE,
+        &uri,
+        json!({"title": "milk", "meta": {"a": 1, "b": 2}}),
+    )
+    .await;
+
+    let merged = app
+        .call(
+            Method::PATCH,
+            &uri,
+            Some(ALICE),
+            Some(json!({"data": {"meta": {"a": null}, "done": true}})),
+            &[("content-type", "application/merge-patch+json")],
+        )
+        .await;
+    let patched = app
+        .call(
+            Method::PATCH,
+            &uri,
+            Some(ALICE),
+            Some(json!([{"op": "replace", "path": "/data/title", "value": "oat milk"}])),
+            &[("content-type", "application/json-patch+json")],
+        )
+        .await;
+
+    assert_eq!(merged.status, 200, "{}", merged.text());
+    assert_eq!(merged.json()["data"]["meta"], json!({"b": 2}));
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    assert_eq!(patched.json()["data"]["title"], "oat milk");
+    assert_eq!(patched.json()["data"]["done"], true);
+}

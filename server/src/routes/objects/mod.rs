@@ -14,6 +14,7 @@ use crate::permissions::{self, Action, Chain, Permissions};
 use crate::storage::{ResourceName, Scope, StoredObject, Timestamp, Transaction};
 
 mod listing;
+mod patch;
 mod plural;
 mod preconditions;
 mod single;

@@ -1,9 +1,10 @@
 //! One object: GET, PUT, PATCH and DELETE on a bucket, collection or record.
 
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::patch::{self, PatchFormat};
 use super::preconditions::Preconditions;
 use super::{
     Ancestry, Location, ObjectBody, add_timestamp_headers, add_writer, envelope, is_valid_id,
@@ -111,18 +112,12 @@ pub(crate) async fn patch_object(
     location: &Location,
     id: &str,
     headers: &HeaderMap,
-    body: ObjectBody,
+    body: Value,
 ) -> Result<Response, ApiError> {
     let caller = &session.caller;
-    reject_patch_formats(headers)?;
+    let format = PatchFormat::from_headers(headers);
     let preconditions = Preconditions::from_headers(headers)?;
     check_id(id)?;
-    let changes = parse_data(&body, id)?;
-    let changed_permissions = body
-        .permissions
-        .as_ref()
-        .map(|value| parse_permissions(location.kind, value))
-        .transpose()?;
     let now = Timestamp::now();
     let mut tx = session.begin_write(state.storage.as_ref()).await?;
     let ancestry = load_ancestry(&mut *tx, caller, location).await?;
@@ -132,11 +127,15 @@ pub(crate) async fn patch_object(
     let existing = writable(caller, &ancestry, &target, location, id)?;
     check_write(&preconditions, Some(existing))?;
 
-    // Plain JSON merges top-level fields; sub-objects are replaced whole.
-    let mut data = existing.data.clone();
-    data.extend(changes);
-    let mut permissions = target.permissions.clone();
-    permissions.extend(changed_permissions.unwrap_or_default());
+    let patched = patch::apply(
+        format,
+        body,
+        id,
+        location.kind,
+        &existing.data,
+        &target.permissions,
+    )?;
+    let (data, mut permissions) = (patched.data, patched.permissions);
     add_writer(&mut permissions, caller);
     let (_, object) = tx.put(&location.scope(), id, data, now).await?;
     tx.set_permissions(&location.object_uri(id), &permissions)
@@ -283,19 +282,6 @@ pub(super) fn check_id(id: &str) -> Result<(), ApiError> {
     } else {
         Err(ApiError::invalid("path", "id", "Invalid object id"))
     }
-}
-
-// Limitation: PATCH accepts plain JSON merges only; JSON Merge Patch and JSON
-// Patch bodies get a 415.
-fn reject_patch_formats(headers: &HeaderMap) -> Result<(), ApiError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    if content_type.contains("merge-patch") || content_type.contains("json-patch") {
-        return Err(ApiError::unsupported_media_type(content_type));
-    }
-    Ok(())
 }
 
 fn not_modified(timestamp: Timestamp) -> Response {

@@ -15,7 +15,7 @@ use sha2::Sha256;
 
 use crate::AppState;
 use crate::config::Secret;
-use crate::storage::{Storage, StorageError};
+use crate::storage::{Storage, StorageError, Transaction};
 
 /// The principal of every request, signed in or not.
 pub const EVERYONE: &str = "system.Everyone";
@@ -67,7 +67,10 @@ impl Authenticator {
         let user_id = basic_credentials(headers)
             .filter(|(user, _)| !user.is_empty())
             .map(|(user, password)| self.user_id(&user, &password));
-        Caller { user_id }
+        Caller {
+            user_id,
+            groups: Vec::new(),
+        }
     }
 }
 
@@ -82,20 +85,37 @@ impl std::fmt::Debug for Authenticator {
 pub struct Caller {
     /// `None` for an anonymous caller.
     pub user_id: Option<UserId>,
+    /// URIs of the groups the caller is a member of, once looked up.
+    pub groups: Vec<String>,
 }
 
 impl Caller {
-    /// Everything the caller acts as: their user id, `system.Everyone`, and
-    /// `system.Authenticated` when signed in.
+    /// Everything the caller acts as: their user id, `system.Everyone`,
+    /// `system.Authenticated` when signed in, and their groups.
     pub fn principals(&self) -> Vec<String> {
-        match &self.user_id {
+        let mut principals = match &self.user_id {
             Some(user_id) => vec![
                 user_id.as_str().to_owned(),
                 EVERYONE.to_owned(),
                 AUTHENTICATED.to_owned(),
             ],
             None => vec![EVERYONE.to_owned()],
-        }
+        };
+        principals.extend(self.groups.iter().cloned());
+        principals
+    }
+
+    /// The caller with the groups whose members include them.
+    ///
+    /// # Errors
+    ///
+    /// `StorageError::Database` when the groups cannot be read.
+    pub async fn with_groups(&self, tx: &mut dyn Transaction) -> Result<Self, StorageError> {
+        let groups = tx.groups_with_member(&self.principals()).await?;
+        Ok(Self {
+            user_id: self.user_id.clone(),
+            groups,
+        })
     }
 }
 

@@ -12,6 +12,7 @@ mod batch;
 mod buckets;
 mod collections;
 mod cors;
+mod groups;
 mod objects;
 mod records;
 mod redirect;
@@ -30,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .merge(buckets::router())
         // /v1/buckets/{bucket_id}/collections[/{collection_id}]
         .merge(collections::router())
+        // /v1/buckets/{bucket_id}/groups[/{group_id}]
+        .merge(groups::router())
         // /v1/buckets/{bucket_id}/collections/{collection_id}/records[/{record_id}]
         .merge(records::router())
         .route("/v1/{*path}", any(unknown_route))

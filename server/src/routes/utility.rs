@@ -11,6 +11,7 @@ use super::batch::BATCH_MAX_REQUESTS;
 use super::public_origin;
 use crate::AppState;
 use crate::auth::Caller;
+use crate::error::ApiError;
 
 /// The Kinto HTTP API version whose behaviour this server reproduces.
 pub(crate) const HTTP_API_VERSION: &str = "1.23";
@@ -54,12 +55,24 @@ struct HelloSettings {
     explicit_permissions: bool,
 }
 
-async fn get_hello(caller: Caller, uri: Uri, headers: HeaderMap) -> Json<Hello> {
-    let user = caller.user_id.as_ref().map(|user_id| HelloUser {
-        id: user_id.as_str().to_owned(),
-        principals: caller.principals(),
-    });
-    Json(Hello {
+async fn get_hello(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<Hello>, ApiError> {
+    let user = match &caller.user_id {
+        Some(user_id) => {
+            let mut tx = state.storage.begin_read().await?;
+            let principals = caller.with_groups(tx.as_mut()).await?.principals();
+            Some(HelloUser {
+                id: user_id.as_str().to_owned(),
+                principals,
+            })
+        }
+        None => None,
+    };
+    Ok(Json(Hello {
         project_name: PROJECT_NAME,
         project_version: PROJECT_VERSION,
         http_api_version: HTTP_API_VERSION,
@@ -72,7 +85,7 @@ async fn get_hello(caller: Caller, uri: Uri, headers: HeaderMap) -> Json<Hello> 
         },
         capabilities: Map::new(),
         user,
-    })
+    }))
 }
 
 /// 200 when every backend answers, 503 otherwise; the body says which.

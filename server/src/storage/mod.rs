@@ -229,6 +229,13 @@ pub trait Transaction: Send {
     /// How many objects of `scope` `query` selects, whatever its page.
     async fn count(&mut self, scope: &Scope, query: &Query) -> Result<u64, StorageError>;
 
+    /// The URIs (`/buckets/b/groups/g`) of the live groups whose members
+    /// include one of `principals`.
+    async fn groups_with_member(
+        &mut self,
+        principals: &[String],
+    ) -> Result<Vec<String>, StorageError>;
+
     /// Removes, without tombstones, every object under the object at
     /// `parent_id`: its children, theirs, and so on. The timestamps of those
     /// sets move forward (to `now` or the next millisecond) instead of going,

@@ -89,7 +89,7 @@ pub(super) enum Bind {
     Bool(bool),
     /// JSON for a PostgreSQL `jsonb` comparison.
     Json(Value),
-    /// A PostgreSQL `text[]` path into the data.
+    /// A PostgreSQL `text[]`: a path into the data, or a list of strings.
     Path(Vec<String>),
 }
 
@@ -157,6 +157,34 @@ impl Query {
         }
         conditions.join(" AND ")
     }
+}
+
+/// The groups (`parent_id` and `id` rows) whose `members` list holds one of
+/// `principals`.
+pub(super) fn groups_with_member_sql(dialect: Dialect, principals: &[String]) -> Sql {
+    let mut sql = Sql::default();
+    let membership = match dialect {
+        Dialect::Sqlite => {
+            let listed: Vec<String> = principals
+                .iter()
+                .map(|principal| sql.param(Bind::Text(principal.clone())))
+                .collect();
+            format!(
+                "EXISTS (SELECT 1 FROM json_each(objects.data, '$.members') AS member \
+                 WHERE member.value IN ({}))",
+                listed.join(", ")
+            )
+        }
+        Dialect::Postgres => {
+            let listed = sql.param(Bind::Path(principals.to_vec()));
+            format!("(data -> 'members') ?| {listed}")
+        }
+    };
+    sql.text = format!(
+        "SELECT parent_id, id FROM objects \
+         WHERE resource_name = 'group' AND NOT is_deleted AND {membership}"
+    );
+    sql
 }
 
 fn filter_condition(dialect: Dialect, filter: &Filter, sql: &mut Sql) -> String {

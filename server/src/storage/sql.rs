@@ -254,6 +254,25 @@ macro_rules! sql_transaction {
                 Ok(u64::try_from(count).unwrap_or_default())
             }
 
+            async fn groups_with_member(
+                &mut self,
+                principals: &[String],
+            ) -> Result<Vec<String>, StorageError> {
+                if principals.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let sql = super::query::groups_with_member_sql($dialect, principals);
+                let rows: Vec<(String, String)> =
+                    sqlx::query_as_with(&sql.text, $arguments(sql.binds)?)
+                        .fetch_all(&mut *self.tx)
+                        .await?;
+                let uris = rows
+                    .into_iter()
+                    .map(|(bucket_uri, id)| format!("{bucket_uri}/groups/{id}"))
+                    .collect();
+                Ok(uris)
+            }
+
             async fn purge_descendants(
                 &mut self,
                 parent_id: &str,

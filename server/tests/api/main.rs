@@ -3,6 +3,7 @@
 
 mod batch;
 mod buckets;
+mod groups;
 mod helpers;
 mod records;
 mod site;

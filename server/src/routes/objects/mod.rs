@@ -46,6 +46,13 @@ impl Location {
         }
     }
 
+    pub(crate) fn groups(bucket_id: String) -> Self {
+        Self {
+            ancestors: vec![(ResourceName::Bucket, bucket_id)],
+            kind: ResourceName::Group,
+        }
+    }
+
     pub(crate) fn records(bucket_id: String, collection_id: String) -> Self {
         Self {
             ancestors: vec![
@@ -193,6 +200,29 @@ fn parse_data(body: &ObjectBody, id: &str) -> Result<Map<String, Value>, ApiErro
     }
     data.remove("last_modified");
     Ok(data)
+}
+
+/// Checks what a kind of object requires of its data: a group's `members`
+/// is a list of principals, empty when not given.
+fn check_data(kind: ResourceName, data: &mut Map<String, Value>) -> Result<(), ApiError> {
+    if kind != ResourceName::Group {
+        return Ok(());
+    }
+    let members = data
+        .entry("members")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    let is_valid = members
+        .as_array()
+        .is_some_and(|members| members.iter().all(Value::is_string));
+    if is_valid {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "body",
+            "data.members",
+            "expected a list of principals",
+        ))
+    }
 }
 
 /// Adds the caller to the object's `write` permission: whoever creates or

@@ -38,6 +38,7 @@ pub(crate) async fn list_objects(
     let preconditions = Preconditions::from_headers(headers)?;
     let now = Timestamp::now();
     let mut tx = session.begin_read(state.storage.as_ref()).await?;
+    let caller = &caller.with_groups(&mut *tx).await?;
     let ancestry = load_ancestry(&mut *tx, caller, location).await?;
     let scope = location.scope();
     let timestamp = tx.timestamp(&scope, now).await?;
@@ -189,7 +190,8 @@ pub(crate) async fn create_object(
         None => generate_id(location.kind),
     };
     check_id(&id)?;
-    let data = super::parse_data(&body, &id)?;
+    let mut data = super::parse_data(&body, &id)?;
+    super::check_data(location.kind, &mut data)?;
     let mut permissions = body
         .permissions
         .as_ref()
@@ -198,6 +200,7 @@ pub(crate) async fn create_object(
         .unwrap_or_default();
     let now = Timestamp::now();
     let mut tx = session.begin_write(state.storage.as_ref()).await?;
+    let caller = &caller.with_groups(&mut *tx).await?;
     let ancestry = load_ancestry(&mut *tx, caller, location).await?;
     tx.lock(&location.scope(), now).await?;
 
@@ -235,6 +238,7 @@ pub(crate) async fn delete_objects(
     let preconditions = Preconditions::from_headers(headers)?;
     let now = Timestamp::now();
     let mut tx = session.begin_write(state.storage.as_ref()).await?;
+    let caller = &caller.with_groups(&mut *tx).await?;
     let ancestry = load_ancestry(&mut *tx, caller, location).await?;
     let scope = location.scope();
     tx.lock(&scope, now).await?;

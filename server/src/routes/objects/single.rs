@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use super::patch::{self, PatchFormat};
 use super::preconditions::Preconditions;
 use super::{
-    Ancestry, Location, ObjectBody, add_timestamp_headers, add_writer, envelope, is_valid_id,
-    load_ancestry, object_json, parse_data, parse_permissions, respond,
+    Ancestry, Location, ObjectBody, add_timestamp_headers, add_writer, check_data, envelope,
+    is_valid_id, load_ancestry, object_json, parse_data, parse_permissions, respond,
 };
 use crate::AppState;
 use crate::auth::Caller;
@@ -35,6 +35,7 @@ pub(crate) async fn get_object(
     let preconditions = Preconditions::from_headers(headers)?;
     check_id(id)?;
     let mut tx = session.begin_read(state.storage.as_ref()).await?;
+    let caller = &caller.with_groups(&mut *tx).await?;
     let ancestry = load_ancestry(&mut *tx, caller, location).await?;
     let target = load_target(&mut *tx, location, id).await?;
 
@@ -68,7 +69,8 @@ pub(crate) async fn put_object(
     let caller = &session.caller;
     let preconditions = Preconditions::from_headers(headers)?;
     check_id(id)?;
-    let data = parse_data(&body, id)?;
+    let mut data = parse_data(&body, id)?;
+    check_data(location.kind, &mut data)?;
     let new_permissions = body
         .permissions
         .as_ref()
@@ -76,6 +78,7 @@ pub(crate) async fn put_object(
         .transpose()?;
     let now = Timestamp::now();
     let mut tx = session.begin_write(state.storage.as_ref()).await?;
+    let caller = &caller.with_groups(&mut *tx).await?;
     let ancestry = load_ancestry(&mut *tx, caller, location).await?;
     tx.lock(&location.scope(), now).await?;
     let target = load_target(&mut *tx, location, id).await?;
@@ -120,6 +123,7 @@ pub(crate) async fn patch_object(
     check_id(id)?;
     let now = Timestamp::now();
     let mut tx = session.begin_write(state.storage.as_ref()).await?;
+    let caller = &caller.with_groups(&mut *tx).await?;
     let ancestry = load_ancestry(&mut *tx, caller, location).await?;
     tx.lock(&location.scope(), now).await?;
     let target = load_target(&mut *tx, location, id).await?;
@@ -135,7 +139,8 @@ pub(crate) async fn patch_object(
         &existing.data,
         &target.permissions,
     )?;
-    let (data, mut permissions) = (patched.data, patched.permissions);
+    let (mut data, mut permissions) = (patched.data, patched.permissions);
+    check_data(location.kind, &mut data)?;
     add_writer(&mut permissions, caller);
     let (_, object) = tx.put(&location.scope(), id, data, now).await?;
     tx.set_permissions(&location.object_uri(id), &permissions)
@@ -158,6 +163,7 @@ pub(crate) async fn delete_object(
     check_id(id)?;
     let now = Timestamp::now();
     let mut tx = session.begin_write(state.storage.as_ref()).await?;
+    let caller = &caller.with_groups(&mut *tx).await?;
     let ancestry = load_ancestry(&mut *tx, caller, location).await?;
     tx.lock(&location.scope(), now).await?;
     let target = load_target(&mut *tx, location, id).await?;

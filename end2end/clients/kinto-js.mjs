@@ -95,4 +95,15 @@ await step("many records go up in batches", async () => {
   assert.equal(result.created.length, 40);
 });
 
-console.log("kinto.js: 7 passed, 0 failed");
+await step("syncs through the default bucket, created on first use", async () => {
+  const options = { remote, headers, adapterOptions: { dbName: `${run}-default` } };
+  const notes = new Kinto(options).collection("notes");
+  await notes.create({ text: "hello" });
+  const result = await sync(notes);
+  assert.equal(result.published.length, 1);
+  const again = new Kinto({ ...options, adapterOptions: { dbName: `${run}-default-2` } });
+  const pulled = await sync(again.collection("notes"));
+  assert.equal(pulled.created.length, 1);
+});
+
+console.log("kinto.js: 8 passed, 0 failed");

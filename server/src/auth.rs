@@ -60,6 +60,24 @@ impl Authenticator {
         UserId(format!("basicauth:{}", hex::encode(digest)))
     }
 
+    /// The id of `user_id`'s own bucket (`/buckets/default`): a UUID made of
+    /// the first 128 bits of a keyed hash of the user id, stable and not
+    /// guessable by other users.
+    pub fn default_bucket_id(&self, user_id: &UserId) -> String {
+        let mut mac = self.mac.clone();
+        mac.update(b"default-bucket:");
+        mac.update(user_id.as_str().as_bytes());
+        let hex = hex::encode(&mac.finalize().into_bytes()[..16]);
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        )
+    }
+
     /// The caller a request's headers describe. Anything but Basic
     /// credentials with a user name (no header, another scheme, bad base64,
     /// an empty user name) is an anonymous caller.

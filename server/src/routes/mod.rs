@@ -12,6 +12,7 @@ mod batch;
 mod buckets;
 mod collections;
 mod cors;
+mod default_bucket;
 mod groups;
 mod objects;
 mod records;
@@ -27,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .merge(utility::router())
         // /v1/batch
         .merge(batch::router())
+        // /v1/buckets/default[/...]: the caller's own bucket
+        .merge(default_bucket::router())
         // /v1/buckets, /v1/buckets/{bucket_id}
         .merge(buckets::router())
         // /v1/buckets/{bucket_id}/collections[/{collection_id}]

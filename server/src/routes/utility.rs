@@ -46,6 +46,8 @@ pub(crate) struct Hello {
 struct HelloUser {
     id: String,
     principals: Vec<String>,
+    /// The id `/buckets/default` stands for.
+    bucket: String,
 }
 
 #[derive(Serialize)]
@@ -68,6 +70,7 @@ async fn get_hello(
             Some(HelloUser {
                 id: user_id.as_str().to_owned(),
                 principals,
+                bucket: state.auth.default_bucket_id(user_id),
             })
         }
         None => None,

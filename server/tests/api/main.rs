@@ -3,6 +3,7 @@
 
 mod batch;
 mod buckets;
+mod default_bucket;
 mod groups;
 mod helpers;
 mod records;

@@ -71,11 +71,11 @@ impl Location {
             .collect()
     }
 
-    fn scope(&self) -> Scope {
+    pub(crate) fn scope(&self) -> Scope {
         Scope::children(self.parent_uri(), self.kind)
     }
 
-    fn object_uri(&self, id: &str) -> String {
+    pub(crate) fn object_uri(&self, id: &str) -> String {
         format!("{}/{}/{id}", self.parent_uri(), plural_name(self.kind))
     }
 }

@@ -2,7 +2,8 @@
 //! malformed request gets the same error shape as every other failure.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -53,6 +54,25 @@ where
             Some(value) if is_json(value) => parse(&bytes).map(Self),
             Some(value) => Err(ApiError::unsupported_media_type(value)),
             None => Err(ApiError::unsupported_media_type("(none)")),
+        }
+    }
+}
+
+/// Path parameters; a URL whose parameters do not decode is a Kinto 400.
+#[derive(Debug, Clone)]
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::invalid("path", "", rejection.body_text())),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Buckets: the top-level containers, `/v1/buckets` and `/v1/buckets/{id}`.
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::routing::get;
@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::objects::{self, ListQuery, Location, ObjectBody};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::session::Session;
 
 pub(super) fn router() -> Router<AppState> {
@@ -67,7 +67,7 @@ async fn delete_buckets(
 async fn get_bucket(
     State(state): State<AppState>,
     session: Session,
-    Path(bucket_id): Path<String>,
+    ApiPath(bucket_id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     objects::get_object(&state, &session, &Location::buckets(), &bucket_id, &headers).await
@@ -76,7 +76,7 @@ async fn get_bucket(
 async fn put_bucket(
     State(state): State<AppState>,
     session: Session,
-    Path(bucket_id): Path<String>,
+    ApiPath(bucket_id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ObjectBody>,
 ) -> Result<Response, ApiError> {
@@ -94,7 +94,7 @@ async fn put_bucket(
 async fn patch_bucket(
     State(state): State<AppState>,
     session: Session,
-    Path(bucket_id): Path<String>,
+    ApiPath(bucket_id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
@@ -112,7 +112,7 @@ async fn patch_bucket(
 async fn delete_bucket(
     State(state): State<AppState>,
     session: Session,
-    Path(bucket_id): Path<String>,
+    ApiPath(bucket_id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     objects::delete_object(&state, &session, &Location::buckets(), &bucket_id, &headers).await

@@ -1,7 +1,7 @@
 //! Collections: named sets of records in a bucket.
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::routing::get;
@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::objects::{self, ListQuery, Location, ObjectBody};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::session::Session;
 
 pub(super) fn router() -> Router<AppState> {
@@ -33,7 +33,7 @@ pub(super) fn router() -> Router<AppState> {
 async fn list_collections(
     State(state): State<AppState>,
     session: Session,
-    Path(bucket_id): Path<String>,
+    ApiPath(bucket_id): ApiPath<String>,
     RawQuery(query): RawQuery,
     uri: Uri,
     headers: HeaderMap,
@@ -53,7 +53,7 @@ async fn list_collections(
 async fn create_collection(
     State(state): State<AppState>,
     session: Session,
-    Path(bucket_id): Path<String>,
+    ApiPath(bucket_id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ObjectBody>,
 ) -> Result<Response, ApiError> {
@@ -70,7 +70,7 @@ async fn create_collection(
 async fn delete_collections(
     State(state): State<AppState>,
     session: Session,
-    Path(bucket_id): Path<String>,
+    ApiPath(bucket_id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     objects::delete_objects(
@@ -85,7 +85,7 @@ async fn delete_collections(
 async fn get_collection(
     State(state): State<AppState>,
     session: Session,
-    Path((bucket_id, collection_id)): Path<(String, String)>,
+    ApiPath((bucket_id, collection_id)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     objects::get_object(
@@ -101,7 +101,7 @@ async fn get_collection(
 async fn put_collection(
     State(state): State<AppState>,
     session: Session,
-    Path((bucket_id, collection_id)): Path<(String, String)>,
+    ApiPath((bucket_id, collection_id)): ApiPath<(String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ObjectBody>,
 ) -> Result<Response, ApiError> {
@@ -119,7 +119,7 @@ async fn put_collection(
 async fn patch_collection(
     State(state): State<AppState>,
     session: Session,
-    Path((bucket_id, collection_id)): Path<(String, String)>,
+    ApiPath((bucket_id, collection_id)): ApiPath<(String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
@@ -137,7 +137,7 @@ async fn patch_collection(
 async fn delete_collection(
     State(state): State<AppState>,
     session: Session,
-    Path((bucket_id, collection_id)): Path<(String, String)>,
+    ApiPath((bucket_id, collection_id)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     objects::delete_object(

@@ -2,7 +2,7 @@
 //! (`/buckets/b/groups/g`) are principals in permissions.
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::routing::get;
@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::objects::{self, ListQuery, Location, ObjectBody};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::session::Session;
 
 pub(super) fn router() -> Router<AppState> {
@@ -32,7 +32,7 @@ pub(super) fn router() -> Router<AppState> {
 async fn list_groups(
     State(state): State<AppState>,
     session: Session,
-    Path(bucket_id): Path<String>,
+    ApiPath(bucket_id): ApiPath<String>,
     RawQuery(query): RawQuery,
     uri: Uri,
     headers: HeaderMap,
@@ -52,7 +52,7 @@ async fn list_groups(
 async fn create_group(
     State(state): State<AppState>,
     session: Session,
-    Path(bucket_id): Path<String>,
+    ApiPath(bucket_id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ObjectBody>,
 ) -> Result<Response, ApiError> {
@@ -69,7 +69,7 @@ async fn create_group(
 async fn delete_groups(
     State(state): State<AppState>,
     session: Session,
-    Path(bucket_id): Path<String>,
+    ApiPath(bucket_id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     objects::delete_objects(&state, &session, &Location::groups(bucket_id), &headers).await
@@ -78,7 +78,7 @@ async fn delete_groups(
 async fn get_group(
     State(state): State<AppState>,
     session: Session,
-    Path((bucket_id, group_id)): Path<(String, String)>,
+    ApiPath((bucket_id, group_id)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     objects::get_object(
@@ -94,7 +94,7 @@ async fn get_group(
 async fn put_group(
     State(state): State<AppState>,
     session: Session,
-    Path((bucket_id, group_id)): Path<(String, String)>,
+    ApiPath((bucket_id, group_id)): ApiPath<(String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ObjectBody>,
 ) -> Result<Response, ApiError> {
@@ -112,7 +112,7 @@ async fn put_group(
 async fn patch_group(
     State(state): State<AppState>,
     session: Session,
-    Path((bucket_id, group_id)): Path<(String, String)>,
+    ApiPath((bucket_id, group_id)): ApiPath<(String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
@@ -130,7 +130,7 @@ async fn patch_group(
 async fn delete_group(
     State(state): State<AppState>,
     session: Session,
-    Path((bucket_id, group_id)): Path<(String, String)>,
+    ApiPath((bucket_id, group_id)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     objects::delete_object(

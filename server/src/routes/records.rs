@@ -1,7 +1,7 @@
 //! Records: the JSON objects of a collection.
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::routing::get;
@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::objects::{self, ListQuery, Location, ObjectBody};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::session::Session;
 
 pub(super) fn router() -> Router<AppState> {
@@ -31,7 +31,7 @@ pub(super) fn router() -> Router<AppState> {
 async fn list_records(
     State(state): State<AppState>,
     session: Session,
-    Path((bucket_id, collection_id)): Path<(String, String)>,
+    ApiPath((bucket_id, collection_id)): ApiPath<(String, String)>,
     RawQuery(query): RawQuery,
     uri: Uri,
     headers: HeaderMap,
@@ -51,7 +51,7 @@ async fn list_records(
 async fn create_record(
     State(state): State<AppState>,
     session: Session,
-    Path((bucket_id, collection_id)): Path<(String, String)>,
+    ApiPath((bucket_id, collection_id)): ApiPath<(String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ObjectBody>,
 ) -> Result<Response, ApiError> {
@@ -68,7 +68,7 @@ async fn create_record(
 async fn delete_records(
     State(state): State<AppState>,
     session: Session,
-    Path((bucket_id, collection_id)): Path<(String, String)>,
+    ApiPath((bucket_id, collection_id)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     objects::delete_objects(
@@ -83,7 +83,7 @@ async fn delete_records(
 async fn get_record(
     State(state): State<AppState>,
     session: Session,
-    Path((bucket_id, collection_id, record_id)): Path<(String, String, String)>,
+    ApiPath((bucket_id, collection_id, record_id)): ApiPath<(String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     objects::get_object(
@@ -99,7 +99,7 @@ async fn get_record(
 async fn put_record(
     State(state): State<AppState>,
     session: Session,
-    Path((bucket_id, collection_id, record_id)): Path<(String, String, String)>,
+    ApiPath((bucket_id, collection_id, record_id)): ApiPath<(String, String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ObjectBody>,
 ) -> Result<Response, ApiError> {
@@ -117,7 +117,7 @@ async fn put_record(
 async fn patch_record(
     State(state): State<AppState>,
     session: Session,
-    Path((bucket_id, collection_id, record_id)): Path<(String, String, String)>,
+    ApiPath((bucket_id, collection_id, record_id)): ApiPath<(String, String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
@@ -135,7 +135,7 @@ async fn patch_record(
 async fn delete_record(
     State(state): State<AppState>,
     session: Session,
-    Path((bucket_id, collection_id, record_id)): Path<(String, String, String)>,
+    ApiPath((bucket_id, collection_id, record_id)): ApiPath<(String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     objects::delete_object(

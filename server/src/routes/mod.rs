@@ -14,6 +14,7 @@ mod collections;
 mod cors;
 mod default_bucket;
 mod groups;
+mod negotiation;
 mod objects;
 mod records;
 mod redirect;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(records::router())
         .route("/v1/{*path}", any(unknown_route))
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(negotiation::require_json))
         .layer(axum::middleware::from_fn(cors::cors))
 }
 

@@ -203,3 +203,27 @@ async fn cors_responses_expose_the_headers_clients_read() {
         assert!(exposed.contains(name), "{exposed}");
     }
 }
+
+#[tokio::test]
+async fn accept_without_json_is_a_406() {
+    let app = spawn_app(backends()[0]).await;
+
+    let response = app
+        .call(Method::GET, "/v1/", None, None, &[("accept", "text/html")])
+        .await;
+
+    assert_eq!(response.status, 406);
+    assert_eq!(response.json()["errno"], 107);
+}
+
+#[tokio::test]
+async fn undecodable_path_parameters_are_a_kinto_400() {
+    let app = spawn_app(backends()[0]).await;
+
+    let response = app
+        .get_as("/v1/buckets/%FF%FE", crate::helpers::ALICE)
+        .await;
+
+    assert_eq!(response.status, 400);
+    assert_eq!(response.json()["errno"], 107);
+}

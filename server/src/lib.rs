@@ -8,6 +8,7 @@
 //! - `telemetry`: the tracing subscriber and the per-request span.
 //! - `error`: [`ApiError`](error::ApiError), the Kinto JSON error body.
 //! - `permissions`: who may read, write and create what, with inheritance.
+//! - `events`: the changes of each committed request, for consumers.
 //! - `extract`: request extractors that answer bad input with Kinto errors.
 //! - `routes`: the `/v1` HTTP API, one module per resource.
 //! - `storage`: the [`Storage`](storage::Storage) trait and its SQLite and
@@ -27,6 +28,7 @@ use leptos::prelude::LeptosOptions;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod permissions;
 pub mod routes;
@@ -37,6 +39,7 @@ pub mod telemetry;
 
 use auth::Authenticator;
 use config::Config;
+use events::Events;
 use storage::Storage;
 
 /// What every handler can reach. Cheap to clone.
@@ -45,6 +48,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub storage: Arc<dyn Storage>,
     pub auth: Arc<Authenticator>,
+    pub events: Events,
     pub leptos_options: LeptosOptions,
 }
 

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use server::auth::{self, Authenticator};
 use server::config::Config;
+use server::events::Events;
 use server::{AppState, app, storage, telemetry};
 
 #[tokio::main]
@@ -38,6 +39,7 @@ async fn main() -> anyhow::Result<()> {
         config: Arc::new(config),
         storage: Arc::clone(&storage),
         auth: Arc::new(Authenticator::new(&hmac_key)),
+        events: Events::default(),
         leptos_options,
     };
     axum::serve(listener, app(state))

@@ -11,15 +11,28 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::events::{Change, ChangeLog, Events};
 use crate::storage::{Storage, StorageError, Transaction};
 
-/// The transaction of a batch, handed to each sub-request as an extension.
+/// The transaction of a batch, handed to each sub-request as an extension,
+/// with the log of the changes they make.
 #[derive(Clone)]
-pub struct BatchTransaction(Arc<Mutex<Box<dyn Transaction>>>);
+pub struct BatchTransaction {
+    tx: Arc<Mutex<Box<dyn Transaction>>>,
+    changes: ChangeLog,
+}
 
 impl BatchTransaction {
     pub fn new(tx: Box<dyn Transaction>) -> Self {
-        Self(Arc::new(Mutex::new(tx)))
+        Self {
+            tx: Arc::new(Mutex::new(tx)),
+            changes: ChangeLog::default(),
+        }
+    }
+
+    /// The changes the sub-requests made, to publish after the commit.
+    pub fn changes(&self) -> &ChangeLog {
+        &self.changes
     }
 
     /// Commits the batch once every sub-request has finished with it.
@@ -29,7 +42,7 @@ impl BatchTransaction {
     /// `StorageError::Database` when the commit fails, or when a
     /// sub-request still holds the transaction.
     pub async fn commit(self) -> Result<(), StorageError> {
-        let tx = Arc::try_unwrap(self.0)
+        let tx = Arc::try_unwrap(self.tx)
             .map_err(|_| StorageError::Database(sqlx::Error::PoolClosed))?
             .into_inner();
         tx.commit().await
@@ -77,13 +90,37 @@ impl DerefMut for Tx {
     }
 }
 
-/// Who makes a request, and where its transaction comes from.
+/// Who makes a request, where its transaction comes from, and the changes
+/// it has made.
 pub struct Session {
     pub caller: Caller,
     batch: Option<BatchTransaction>,
+    changes: ChangeLog,
 }
 
 impl Session {
+    /// Notes a change, published once the request's transaction commits.
+    pub fn record(&self, change: Change) {
+        self.changes.record(change);
+    }
+
+    /// Commits a transaction of the request's own and publishes its
+    /// changes; a batch's sub-request leaves both to the batch.
+    ///
+    /// # Errors
+    ///
+    /// `StorageError::Database` when the commit fails; nothing is published
+    /// then.
+    pub async fn commit(&self, tx: Tx, events: &Events) -> Result<(), StorageError> {
+        let is_own = matches!(tx, Tx::Own(_));
+        tx.commit().await?;
+        if is_own {
+            let user_id = self.caller.user_id.as_ref().map(|id| id.as_str());
+            events.publish(self.changes.take(), user_id);
+        }
+        Ok(())
+    }
+
     /// A transaction that reads.
     ///
     /// # Errors
@@ -91,7 +128,7 @@ impl Session {
     /// `StorageError::Database` when no transaction can be started.
     pub async fn begin_read(&self, storage: &dyn Storage) -> Result<Tx, StorageError> {
         match &self.batch {
-            Some(batch) => Ok(Tx::Shared(Arc::clone(&batch.0).lock_owned().await)),
+            Some(batch) => Ok(Tx::Shared(Arc::clone(&batch.tx).lock_owned().await)),
             None => Ok(Tx::Own(storage.begin_read().await?)),
         }
     }
@@ -103,7 +140,7 @@ impl Session {
     /// `StorageError::Database` when no transaction can be started.
     pub async fn begin_write(&self, storage: &dyn Storage) -> Result<Tx, StorageError> {
         match &self.batch {
-            Some(batch) => Ok(Tx::Shared(Arc::clone(&batch.0).lock_owned().await)),
+            Some(batch) => Ok(Tx::Shared(Arc::clone(&batch.tx).lock_owned().await)),
             None => Ok(Tx::Own(storage.begin_write().await?)),
         }
     }
@@ -116,9 +153,14 @@ impl FromRequestParts<AppState> for Session {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let batch = parts.extensions.get::<BatchTransaction>().cloned();
+        let changes = batch
+            .as_ref()
+            .map_or_else(ChangeLog::default, |batch| batch.changes.clone());
         Ok(Self {
             caller: state.auth.caller(&parts.headers),
-            batch: parts.extensions.get::<BatchTransaction>().cloned(),
+            batch,
+            changes,
         })
     }
 }

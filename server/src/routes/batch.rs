@@ -15,7 +15,7 @@ use tower::ServiceExt;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, MAX_BODY_BYTES};
-use crate::session::BatchTransaction;
+use crate::session::{BatchTransaction, Session};
 
 /// Most sub-requests one batch may carry; the hello advertises it.
 pub(crate) const BATCH_MAX_REQUESTS: usize = 25;
@@ -49,6 +49,7 @@ fn default_method() -> String {
 
 async fn post_batch(
     State(state): State<AppState>,
+    session: Session,
     headers: HeaderMap,
     ApiJson(body): ApiJson<BatchBody>,
 ) -> Result<Response, ApiError> {
@@ -67,7 +68,7 @@ async fn post_batch(
         .collect::<Result<Vec<_>, _>>()?;
 
     let shared = BatchTransaction::new(state.storage.begin_write().await?);
-    let api = super::router().with_state(state);
+    let api = super::router().with_state(state.clone());
     let mut responses = Vec::with_capacity(requests.len());
     for request in requests {
         let path = request.path.clone();
@@ -79,7 +80,10 @@ async fn post_batch(
             return Err(ApiError::backend_unavailable());
         }
     }
+    let changes = shared.changes().take();
     shared.commit().await?;
+    let user_id = session.caller.user_id.as_ref().map(|id| id.as_str());
+    state.events.publish(changes, user_id);
 
     Ok((
         StatusCode::OK,

@@ -14,6 +14,7 @@ use tower::ServiceExt;
 
 use server::auth::{self, Authenticator};
 use server::config::{Config, DatabaseUrl};
+use server::events::Events;
 use server::storage::{self, Storage};
 use server::{AppState, app};
 
@@ -47,6 +48,8 @@ pub(crate) fn backends() -> Vec<Backend> {
 pub(crate) struct TestApp {
     router: Router,
     pub(crate) storage: Arc<dyn Storage>,
+    /// Where the app publishes its change events.
+    pub(crate) events: Events,
     // Keeps the SQLite file alive as long as the app.
     _folder: tempfile::TempDir,
 }
@@ -96,6 +99,7 @@ pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
         userid_hmac_secret: None,
         bucket_create_principals: vec!["system.Authenticated".to_owned()],
     };
+    let events = Events::default();
     let hmac_key = auth::load_hmac_key(None, storage.as_ref())
         .await
         .expect("a user id key");
@@ -107,11 +111,13 @@ pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
         config: Arc::new(config),
         storage: Arc::clone(&storage),
         auth: Arc::new(Authenticator::new(&hmac_key)),
+        events: events.clone(),
         leptos_options,
     };
     TestApp {
         router: app(state),
         storage,
+        events,
         _folder: folder,
     }
 }

@@ -4,6 +4,7 @@
 mod batch;
 mod buckets;
 mod default_bucket;
+mod events;
 mod groups;
 mod helpers;
 mod records;

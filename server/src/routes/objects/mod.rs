@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::events::{Change, ChangeAction, ImpactedObject};
 use crate::permissions::{self, Action, Chain, Permissions};
 use crate::storage::{ResourceName, Scope, StoredObject, Timestamp, Transaction};
 
@@ -233,6 +234,23 @@ fn add_writer(permissions: &mut Permissions, caller: &Caller) {
             .entry(permissions::WRITE.to_owned())
             .or_default()
             .insert(user_id.as_str().to_owned());
+    }
+}
+
+/// A change to report once the request commits.
+fn change(
+    location: &Location,
+    action: ChangeAction,
+    old: Option<Value>,
+    new: Value,
+    timestamp: Timestamp,
+) -> Change {
+    Change {
+        action,
+        resource_name: location.kind,
+        parent_id: location.parent_uri(),
+        timestamp,
+        object: ImpactedObject { old, new },
     }
 }
 

@@ -15,6 +15,7 @@ use super::{
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::events::ChangeAction;
 use crate::permissions::Action;
 use crate::session::Session;
 use crate::storage::{
@@ -58,7 +59,7 @@ pub(crate) async fn list_objects(
         page_in_memory(readable, listing)
     };
     // Persists the timestamp of a set read for the first time.
-    tx.commit().await?;
+    session.commit(tx, &state.events).await?;
 
     if !preconditions.allow_write(Some(timestamp)) {
         return Err(ApiError::precondition_failed(None));
@@ -222,7 +223,16 @@ pub(crate) async fn create_object(
     };
     tx.set_permissions(&location.object_uri(&id), &permissions)
         .await?;
-    tx.commit().await?;
+    let new = super::object_json(&object);
+    let created = super::change(
+        location,
+        ChangeAction::Create,
+        None,
+        new,
+        object.last_modified,
+    );
+    session.record(created);
+    session.commit(tx, &state.events).await?;
 
     let body = envelope(&object, Some(&permissions));
     Ok(respond(StatusCode::CREATED, &body, object.last_modified))
@@ -262,12 +272,26 @@ pub(crate) async fn delete_objects(
     let mut tombstones = Vec::new();
     for entry in &targets {
         let uri = location.object_uri(entry.id());
-        tombstones.push(tx.delete(&scope, entry.id(), now).await?);
+        let tombstone = tx.delete(&scope, entry.id(), now).await?;
+        let old = match entry {
+            Entry::Live(object) => Some(super::object_json(object)),
+            Entry::Deleted(_) => None,
+        };
+        let new = tombstone_json(&tombstone.id, tombstone.last_modified);
+        let deleted = super::change(
+            location,
+            ChangeAction::Delete,
+            old,
+            new,
+            tombstone.last_modified,
+        );
+        session.record(deleted);
+        tombstones.push(tombstone);
         tx.purge_descendants(&uri, now).await?;
         tx.purge_permissions(&uri).await?;
     }
     let timestamp = tx.timestamp(&scope, now).await?;
-    tx.commit().await?;
+    session.commit(tx, &state.events).await?;
 
     let data: Vec<Value> = tombstones
         .iter()

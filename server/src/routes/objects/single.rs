@@ -7,12 +7,13 @@ use serde_json::{Value, json};
 use super::patch::{self, PatchFormat};
 use super::preconditions::Preconditions;
 use super::{
-    Ancestry, Location, ObjectBody, add_timestamp_headers, add_writer, check_data, envelope,
-    is_valid_id, load_ancestry, object_json, parse_data, parse_permissions, respond,
+    Ancestry, Location, ObjectBody, add_timestamp_headers, add_writer, change, check_data,
+    envelope, is_valid_id, load_ancestry, object_json, parse_data, parse_permissions, respond,
 };
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::events::ChangeAction;
 use crate::permissions::{self, Action, Permissions};
 use crate::session::Session;
 use crate::storage::{ResourceName, StoredObject, Timestamp, Transaction, Written};
@@ -99,7 +100,19 @@ pub(crate) async fn put_object(
     let (written, object) = tx.put(&location.scope(), id, data, now).await?;
     tx.set_permissions(&location.object_uri(id), &permissions)
         .await?;
-    tx.commit().await?;
+    let action = match written {
+        Written::Created => ChangeAction::Create,
+        Written::Replaced => ChangeAction::Update,
+    };
+    let old = target.object.as_ref().map(object_json);
+    session.record(change(
+        location,
+        action,
+        old,
+        object_json(&object),
+        object.last_modified,
+    ));
+    session.commit(tx, &state.events).await?;
 
     let status = match written {
         Written::Created => StatusCode::CREATED,
@@ -142,10 +155,19 @@ pub(crate) async fn patch_object(
     let (mut data, mut permissions) = (patched.data, patched.permissions);
     check_data(location.kind, &mut data)?;
     add_writer(&mut permissions, caller);
+    let old = object_json(existing);
     let (_, object) = tx.put(&location.scope(), id, data, now).await?;
     tx.set_permissions(&location.object_uri(id), &permissions)
         .await?;
-    tx.commit().await?;
+    let new = object_json(&object);
+    session.record(change(
+        location,
+        ChangeAction::Update,
+        Some(old),
+        new,
+        object.last_modified,
+    ));
+    session.commit(tx, &state.events).await?;
 
     let body = envelope(&object, Some(&permissions));
     Ok(respond(StatusCode::OK, &body, object.last_modified))
@@ -172,10 +194,19 @@ pub(crate) async fn delete_object(
     check_write(&preconditions, Some(existing))?;
 
     let uri = location.object_uri(id);
+    let old = object_json(existing);
     let tombstone = tx.delete(&location.scope(), id, now).await?;
+    let new = tombstone_json(&tombstone.id, tombstone.last_modified);
+    session.record(change(
+        location,
+        ChangeAction::Delete,
+        Some(old),
+        new,
+        tombstone.last_modified,
+    ));
     tx.purge_descendants(&uri, now).await?;
     tx.purge_permissions(&uri).await?;
-    tx.commit().await?;
+    session.commit(tx, &state.events).await?;
 
     let body = json!({ "data": tombstone_json(&tombstone.id, tombstone.last_modified) });
     Ok(respond(StatusCode::OK, &body, tombstone.last_modified))

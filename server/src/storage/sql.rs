@@ -86,6 +86,18 @@ pub(super) const BUMP_DESCENDANT_TIMESTAMPS: &str = "\
         CASE WHEN $4 > last_modified THEN $4 ELSE last_modified + 1 END \
     WHERE parent_id = $1 OR (parent_id >= $2 AND parent_id < $3)";
 
+/// Whether SQLite refused a statement because another connection holds the
+/// write lock (`SQLITE_BUSY` and its extended codes).
+pub(super) fn is_busy(error: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(error) = error else {
+        return false;
+    };
+    error
+        .code()
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| code & 0xff == 5)
+}
+
 /// The bounds of `PURGE_DESCENDANTS` for `parent_id`.
 pub(super) fn descendant_range(parent_id: &str) -> (String, String) {
     (format!("{parent_id}/"), format!("{parent_id}0"))
@@ -146,12 +158,20 @@ macro_rules! sql_transaction {
                 if let Some(timestamp) = stored {
                     return Ok(timestamp);
                 }
-                sqlx::query(sql::LOCK_TIMESTAMP)
+                let fixed = sqlx::query(sql::LOCK_TIMESTAMP)
                     .bind(&scope.parent_id)
                     .bind(scope.resource_name.as_str())
                     .bind(now)
                     .execute(&mut *self.tx)
-                    .await?;
+                    .await;
+                match fixed {
+                    Ok(_) => {}
+                    // Limitation: a SQLite read cannot take the write lock
+                    // while another transaction writes; the set then reads as
+                    // `now` without keeping it, and a later read fixes it.
+                    Err(error) if sql::is_busy(&error) => return Ok(now),
+                    Err(error) => return Err(error.into()),
+                }
                 let timestamp = sqlx::query_scalar(sql::SELECT_TIMESTAMP)
                     .bind(&scope.parent_id)
                     .bind(scope.resource_name.as_str())
@@ -252,6 +272,20 @@ macro_rules! sql_transaction {
                     .fetch_one(&mut *self.tx)
                     .await?;
                 Ok(u64::try_from(count).unwrap_or_default())
+            }
+
+            async fn permissions_of(
+                &mut self,
+                principals: &[String],
+            ) -> Result<Vec<(String, String)>, StorageError> {
+                if principals.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let sql = super::query::permissions_of_sql(principals);
+                let rows = sqlx::query_as_with(&sql.text, $arguments(sql.binds)?)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                Ok(rows)
             }
 
             async fn groups_with_member(

@@ -16,6 +16,7 @@ mod default_bucket;
 mod groups;
 mod negotiation;
 mod objects;
+mod permissions;
 mod records;
 mod redirect;
 mod utility;
@@ -29,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .merge(utility::router())
         // /v1/batch
         .merge(batch::router())
+        // /v1/permissions
+        .merge(permissions::router())
         // /v1/buckets/default[/...]: the caller's own bucket
         .merge(default_bucket::router())
         // /v1/buckets, /v1/buckets/{bucket_id}

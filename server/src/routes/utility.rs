@@ -86,9 +86,29 @@ async fn get_hello(
             readonly: false,
             explicit_permissions: true,
         },
-        capabilities: Map::new(),
+        capabilities: capabilities(&public_origin(&uri, &headers)),
         user,
     }))
+}
+
+/// The optional features this server has, as Kinto clients look them up.
+fn capabilities(origin: &str) -> Map<String, Value> {
+    let mut capabilities = Map::new();
+    capabilities.insert(
+        "default_bucket".to_owned(),
+        json!({
+            "description": "/buckets/default is each user's own bucket, created on first use.",
+            "url": PROJECT_DOCS,
+        }),
+    );
+    capabilities.insert(
+        "permissions_endpoint".to_owned(),
+        json!({
+            "description": "GET /v1/permissions lists the objects the caller has rights on.",
+            "url": format!("{origin}/v1/permissions"),
+        }),
+    );
+    capabilities
 }
 
 /// 200 when every backend answers, 503 otherwise; the body says which.

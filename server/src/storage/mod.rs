@@ -229,6 +229,13 @@ pub trait Transaction: Send {
     /// How many objects of `scope` `query` selects, whatever its page.
     async fn count(&mut self, scope: &Scope, query: &Query) -> Result<u64, StorageError>;
 
+    /// Every `(object_id, permission)` granted directly to one of
+    /// `principals`, by object.
+    async fn permissions_of(
+        &mut self,
+        principals: &[String],
+    ) -> Result<Vec<(String, String)>, StorageError>;
+
     /// The URIs (`/buckets/b/groups/g`) of the live groups whose members
     /// include one of `principals`.
     async fn groups_with_member(

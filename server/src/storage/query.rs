@@ -187,6 +187,21 @@ pub(super) fn groups_with_member_sql(dialect: Dialect, principals: &[String]) ->
     sql
 }
 
+/// The `(object_id, permission)` rows granted to one of `principals`.
+pub(super) fn permissions_of_sql(principals: &[String]) -> Sql {
+    let mut sql = Sql::default();
+    let listed: Vec<String> = principals
+        .iter()
+        .map(|principal| sql.param(Bind::Text(principal.clone())))
+        .collect();
+    sql.text = format!(
+        "SELECT object_id, permission FROM permissions WHERE principal IN ({}) \
+         ORDER BY object_id, permission",
+        listed.join(", ")
+    );
+    sql
+}
+
 fn filter_condition(dialect: Dialect, filter: &Filter, sql: &mut Sql) -> String {
     let field = &filter.field;
     let value = &filter.value;

@@ -196,3 +196,22 @@ async fn unknown_permission_names_are_a_400() {
             .contains("bogus")
     );
 }
+
+#[tokio::test]
+async fn permissions_endpoint_lists_what_the_caller_holds() {
+    let app = spawn_app(backends()[0]).await;
+    app.put_ok(ALICE, "/v1/buckets/b", json!({})).await;
+    app.put_ok(ALICE, "/v1/buckets/b/collections/c", json!({}))
+        .await;
+
+    let listed = app.get_as("/v1/permissions", ALICE).await;
+    let hello = app.get_as("/v1/", ALICE).await.json();
+
+    assert_eq!(listed.status, 200);
+    let data = listed.json()["data"].clone();
+    assert_eq!(data.as_array().unwrap().len(), 2);
+    assert_eq!(data[0]["uri"], "/buckets/b");
+    assert_eq!(data[0]["permissions"], json!(["read", "write"]));
+    assert_eq!(data[1]["resource_name"], "collection");
+    assert!(hello["capabilities"]["permissions_endpoint"].is_object());
+}

@@ -102,6 +102,13 @@ fn capabilities(origin: &str) -> Map<String, Value> {
         }),
     );
     capabilities.insert(
+        "schema".to_owned(),
+        json!({
+            "description": "A collection's JSON Schema, under `schema`, validates its records.",
+            "url": PROJECT_DOCS,
+        }),
+    );
+    capabilities.insert(
         "permissions_endpoint".to_owned(),
         json!({
             "description": "GET /v1/permissions lists the objects the caller has rights on.",

@@ -363,3 +363,47 @@ async fn patch_takes_merge_patch_and_json_patch_bodies() {
     assert_eq!(patched.json()["data"]["title"], "oat milk");
     assert_eq!(patched.json()["data"]["done"], true);
 }
+
+#[tokio::test]
+async fn records_must_match_their_collection_schema() {
+    let app = spawn_app(backends()[0]).await;
+    app.put_ok(ALICE, "/v1/buckets/b", json!({})).await;
+    let schema = json!({
+        "type": "object",
+        "properties": { "title": { "type": "string" } },
+        "required": ["title"],
+    });
+    app.put_ok(
+        ALICE,
+        "/v1/buckets/b/collections/c",
+        json!({ "schema": schema }),
+    )
+    .await;
+
+    let valid = app
+        .put_ok_status(
+            &format!("{RECORDS}/ok"),
+            Some(json!({"data": {"title": "milk"}})),
+        )
+        .await;
+    let invalid = app
+        .call(
+            Method::PUT,
+            &format!("{RECORDS}/bad"),
+            Some(ALICE),
+            Some(json!({"data": {"title": 42}})),
+            &[],
+        )
+        .await;
+    let bad_schema = app
+        .put_ok_status(
+            "/v1/buckets/b/collections/d",
+            Some(json!({"data": {"schema": {"type": "nonsense"}}})),
+        )
+        .await;
+
+    assert_eq!(valid, 201);
+    assert_eq!(invalid.status, 400);
+    assert_eq!(invalid.json()["details"][0]["name"], "data.title");
+    assert_eq!(bad_schema, 400);
+}

@@ -18,6 +18,7 @@ mod listing;
 mod patch;
 mod plural;
 mod preconditions;
+mod schema;
 mod single;
 
 pub(crate) use listing::ListQuery;
@@ -95,6 +96,8 @@ pub(crate) struct ObjectBody {
 /// allowed to see the parent.
 struct Ancestry {
     links: Vec<Permissions>,
+    /// The parent object itself, `None` for buckets.
+    parent: Option<StoredObject>,
 }
 
 impl Ancestry {
@@ -124,15 +127,16 @@ async fn load_ancestry(
     let principals = caller.principals();
     let mut links: Vec<Permissions> = Vec::new();
     let mut parent_uri = String::new();
+    let mut parent = None;
 
     for (kind, id) in &location.ancestors {
         if !is_valid_id(id) {
             return Err(ApiError::denied(caller.user_id.is_some()));
         }
         let scope = Scope::children(parent_uri.clone(), *kind);
-        let exists = tx.get(&scope, id).await?.is_some();
+        parent = tx.get(&scope, id).await?;
         parent_uri = format!("{parent_uri}/{}/{id}", plural_name(*kind));
-        if !exists {
+        if parent.is_none() {
             let can_see_parent = !links.is_empty()
                 && Chain {
                     links: links.iter().collect(),
@@ -146,7 +150,7 @@ async fn load_ancestry(
         }
         links.insert(0, tx.permissions(&parent_uri).await?);
     }
-    Ok(Ancestry { links })
+    Ok(Ancestry { links, parent })
 }
 
 /// A permission map from a request body, checked against the names `kind`
@@ -203,9 +207,13 @@ fn parse_data(body: &ObjectBody, id: &str) -> Result<Map<String, Value>, ApiErro
     Ok(data)
 }
 
-/// Checks what a kind of object requires of its data: a group's `members`
-/// is a list of principals, empty when not given.
+/// Checks what a kind of object requires of its data: a collection's
+/// `schema` is a JSON Schema, a group's `members` is a list of principals,
+/// empty when not given.
 fn check_data(kind: ResourceName, data: &mut Map<String, Value>) -> Result<(), ApiError> {
+    if kind == ResourceName::Collection {
+        return schema::check_schema(data);
+    }
     if kind != ResourceName::Group {
         return Ok(());
     }
@@ -224,6 +232,19 @@ fn check_data(kind: ResourceName, data: &mut Map<String, Value>) -> Result<(), A
             "expected a list of principals",
         ))
     }
+}
+
+/// Checks a record's data against the schema of its collection, the parent
+/// in `ancestry`.
+fn check_record(
+    kind: ResourceName,
+    ancestry: &Ancestry,
+    data: &Map<String, Value>,
+) -> Result<(), ApiError> {
+    if kind != ResourceName::Record {
+        return Ok(());
+    }
+    schema::check_record(ancestry.parent.as_ref(), data)
 }
 
 /// Adds the caller to the object's `write` permission: whoever creates or

@@ -208,6 +208,7 @@ pub(crate) async fn create_object(
     if !may_create(state, caller, &ancestry, location.kind) {
         return Err(ApiError::denied(caller.user_id.is_some()));
     }
+    super::check_record(location.kind, &ancestry, &data)?;
     add_writer(&mut permissions, caller);
     let created = tx.create(&location.scope(), &id, data, now).await;
     let object = match created {

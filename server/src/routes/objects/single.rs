@@ -8,7 +8,8 @@ use super::patch::{self, PatchFormat};
 use super::preconditions::Preconditions;
 use super::{
     Ancestry, Location, ObjectBody, add_timestamp_headers, add_writer, change, check_data,
-    envelope, is_valid_id, load_ancestry, object_json, parse_data, parse_permissions, respond,
+    check_record, envelope, is_valid_id, load_ancestry, object_json, parse_data, parse_permissions,
+    respond,
 };
 use crate::AppState;
 use crate::auth::Caller;
@@ -94,6 +95,7 @@ pub(crate) async fn put_object(
         return Err(ApiError::denied(caller.user_id.is_some()));
     }
     check_write(&preconditions, target.object.as_ref())?;
+    check_record(location.kind, &ancestry, &data)?;
 
     let mut permissions = new_permissions.unwrap_or(target.permissions);
     add_writer(&mut permissions, caller);
@@ -154,6 +156,7 @@ pub(crate) async fn patch_object(
     )?;
     let (mut data, mut permissions) = (patched.data, patched.permissions);
     check_data(location.kind, &mut data)?;
+    check_record(location.kind, &ancestry, &data)?;
     add_writer(&mut permissions, caller);
     let old = object_json(existing);
     let (_, object) = tx.put(&location.scope(), id, data, now).await?;

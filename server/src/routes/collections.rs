@@ -1,151 +1,51 @@
 //! Collections: named sets of records in a bucket.
 
 use axum::Router;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, Uri};
-use axum::response::Response;
 use axum::routing::get;
-use serde_json::Value;
+use serde::Deserialize;
 
-use super::objects::{self, ListQuery, Location, ObjectBody};
+use super::objects::Location;
+use super::objects::handlers::{self, ObjectPath, SetPath};
 use crate::AppState;
-use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath};
-use crate::session::Session;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/v1/buckets/{bucket_id}/collections",
-            get(list_collections)
-                .post(create_collection)
-                .delete(delete_collections),
+            get(handlers::list::<CollectionsPath>)
+                .post(handlers::create::<CollectionsPath>)
+                .delete(handlers::delete_all::<CollectionsPath>),
         )
         .route(
             "/v1/buckets/{bucket_id}/collections/{collection_id}",
-            get(get_collection)
-                .put(put_collection)
-                .patch(patch_collection)
-                .delete(delete_collection),
+            get(handlers::get::<CollectionPath>)
+                .put(handlers::put::<CollectionPath>)
+                .patch(handlers::patch::<CollectionPath>)
+                .delete(handlers::delete::<CollectionPath>),
         )
 }
 
-async fn list_collections(
-    State(state): State<AppState>,
-    session: Session,
-    ApiPath(bucket_id): ApiPath<String>,
-    RawQuery(query): RawQuery,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let query = ListQuery::parse(query.as_deref())?;
-    objects::list_objects(
-        &state,
-        &session,
-        &Location::collections(bucket_id),
-        &query,
-        &uri,
-        &headers,
-    )
-    .await
+/// `/v1/buckets/{bucket_id}/collections`.
+#[derive(Deserialize)]
+struct CollectionsPath {
+    bucket_id: String,
 }
 
-async fn create_collection(
-    State(state): State<AppState>,
-    session: Session,
-    ApiPath(bucket_id): ApiPath<String>,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<ObjectBody>,
-) -> Result<Response, ApiError> {
-    objects::create_object(
-        &state,
-        &session,
-        &Location::collections(bucket_id),
-        &headers,
-        body,
-    )
-    .await
+impl SetPath for CollectionsPath {
+    fn location(self) -> Location {
+        Location::collections(self.bucket_id)
+    }
 }
 
-async fn delete_collections(
-    State(state): State<AppState>,
-    session: Session,
-    ApiPath(bucket_id): ApiPath<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    objects::delete_objects(
-        &state,
-        &session,
-        &Location::collections(bucket_id),
-        &headers,
-    )
-    .await
+/// `/v1/buckets/{bucket_id}/collections/{collection_id}`.
+#[derive(Deserialize)]
+struct CollectionPath {
+    bucket_id: String,
+    collection_id: String,
 }
 
-async fn get_collection(
-    State(state): State<AppState>,
-    session: Session,
-    ApiPath((bucket_id, collection_id)): ApiPath<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    objects::get_object(
-        &state,
-        &session,
-        &Location::collections(bucket_id),
-        &collection_id,
-        &headers,
-    )
-    .await
-}
-
-async fn put_collection(
-    State(state): State<AppState>,
-    session: Session,
-    ApiPath((bucket_id, collection_id)): ApiPath<(String, String)>,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<ObjectBody>,
-) -> Result<Response, ApiError> {
-    objects::put_object(
-        &state,
-        &session,
-        &Location::collections(bucket_id),
-        &collection_id,
-        &headers,
-        body,
-    )
-    .await
-}
-
-async fn patch_collection(
-    State(state): State<AppState>,
-    session: Session,
-    ApiPath((bucket_id, collection_id)): ApiPath<(String, String)>,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<Value>,
-) -> Result<Response, ApiError> {
-    objects::patch_object(
-        &state,
-        &session,
-        &Location::collections(bucket_id),
-        &collection_id,
-        &headers,
-        body,
-    )
-    .await
-}
-
-async fn delete_collection(
-    State(state): State<AppState>,
-    session: Session,
-    ApiPath((bucket_id, collection_id)): ApiPath<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    objects::delete_object(
-        &state,
-        &session,
-        &Location::collections(bucket_id),
-        &collection_id,
-        &headers,
-    )
-    .await
+impl ObjectPath for CollectionPath {
+    fn locate(self) -> (Location, String) {
+        (Location::collections(self.bucket_id), self.collection_id)
+    }
 }

@@ -2,143 +2,51 @@
 //! (`/buckets/b/groups/g`) are principals in permissions.
 
 use axum::Router;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, Uri};
-use axum::response::Response;
 use axum::routing::get;
-use serde_json::Value;
+use serde::Deserialize;
 
-use super::objects::{self, ListQuery, Location, ObjectBody};
+use super::objects::Location;
+use super::objects::handlers::{self, ObjectPath, SetPath};
 use crate::AppState;
-use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath};
-use crate::session::Session;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/v1/buckets/{bucket_id}/groups",
-            get(list_groups).post(create_group).delete(delete_groups),
+            get(handlers::list::<GroupsPath>)
+                .post(handlers::create::<GroupsPath>)
+                .delete(handlers::delete_all::<GroupsPath>),
         )
         .route(
             "/v1/buckets/{bucket_id}/groups/{group_id}",
-            get(get_group)
-                .put(put_group)
-                .patch(patch_group)
-                .delete(delete_group),
+            get(handlers::get::<GroupPath>)
+                .put(handlers::put::<GroupPath>)
+                .patch(handlers::patch::<GroupPath>)
+                .delete(handlers::delete::<GroupPath>),
         )
 }
 
-async fn list_groups(
-    State(state): State<AppState>,
-    session: Session,
-    ApiPath(bucket_id): ApiPath<String>,
-    RawQuery(query): RawQuery,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let query = ListQuery::parse(query.as_deref())?;
-    objects::list_objects(
-        &state,
-        &session,
-        &Location::groups(bucket_id),
-        &query,
-        &uri,
-        &headers,
-    )
-    .await
+/// `/v1/buckets/{bucket_id}/groups`.
+#[derive(Deserialize)]
+struct GroupsPath {
+    bucket_id: String,
 }
 
-async fn create_group(
-    State(state): State<AppState>,
-    session: Session,
-    ApiPath(bucket_id): ApiPath<String>,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<ObjectBody>,
-) -> Result<Response, ApiError> {
-    objects::create_object(
-        &state,
-        &session,
-        &Location::groups(bucket_id),
-        &headers,
-        body,
-    )
-    .await
+impl SetPath for GroupsPath {
+    fn location(self) -> Location {
+        Location::groups(self.bucket_id)
+    }
 }
 
-async fn delete_groups(
-    State(state): State<AppState>,
-    session: Session,
-    ApiPath(bucket_id): ApiPath<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    objects::delete_objects(&state, &session, &Location::groups(bucket_id), &headers).await
+/// `/v1/buckets/{bucket_id}/groups/{group_id}`.
+#[derive(Deserialize)]
+struct GroupPath {
+    bucket_id: String,
+    group_id: String,
 }
 
-async fn get_group(
-    State(state): State<AppState>,
-    session: Session,
-    ApiPath((bucket_id, group_id)): ApiPath<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    objects::get_object(
-        &state,
-        &session,
-        &Location::groups(bucket_id),
-        &group_id,
-        &headers,
-    )
-    .await
-}
-
-async fn put_group(
-    State(state): State<AppState>,
-    session: Session,
-    ApiPath((bucket_id, group_id)): ApiPath<(String, String)>,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<ObjectBody>,
-) -> Result<Response, ApiError> {
-    objects::put_object(
-        &state,
-        &session,
-        &Location::groups(bucket_id),
-        &group_id,
-        &headers,
-        body,
-    )
-    .await
-}
-
-async fn patch_group(
-    State(state): State<AppState>,
-    session: Session,
-    ApiPath((bucket_id, group_id)): ApiPath<(String, String)>,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<Value>,
-) -> Result<Response, ApiError> {
-    objects::patch_object(
-        &state,
-        &session,
-        &Location::groups(bucket_id),
-        &group_id,
-        &headers,
-        body,
-    )
-    .await
-}
-
-async fn delete_group(
-    State(state): State<AppState>,
-    session: Session,
-    ApiPath((bucket_id, group_id)): ApiPath<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    objects::delete_object(
-        &state,
-        &session,
-        &Location::groups(bucket_id),
-        &group_id,
-        &headers,
-    )
-    .await
+impl ObjectPath for GroupPath {
+    fn locate(self) -> (Location, String) {
+        (Location::groups(self.bucket_id), self.group_id)
+    }
 }

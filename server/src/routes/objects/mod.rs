@@ -1,7 +1,8 @@
-//! What buckets, collections and records share: where an object lives, the
-//! JSON envelopes, the precondition headers and the permission checks. Each
-//! resource module turns its URL into a [`Location`] and calls the
-//! operations in `single.rs` (one object) and `plural.rs` (a set).
+//! What buckets, collections, groups and records share: where an object
+//! lives, the JSON envelopes, the precondition headers and the permission
+//! checks. Each resource module routes its URLs to `handlers.rs` with a type
+//! that turns its path into a [`Location`]; the handlers call the operations
+//! in `single.rs` (one object) and `plural.rs` (a set).
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -14,16 +15,13 @@ use crate::events::{Change, ChangeAction, ImpactedObject};
 use crate::permissions::{self, Action, Chain, Permissions};
 use crate::storage::{ResourceName, Scope, StoredObject, Timestamp, Transaction};
 
+pub(crate) mod handlers;
 mod listing;
 mod patch;
 mod plural;
 mod preconditions;
 mod schema;
 mod single;
-
-pub(crate) use listing::ListQuery;
-pub(crate) use plural::{create_object, delete_objects, list_objects};
-pub(crate) use single::{delete_object, get_object, patch_object, put_object};
 
 /// A set of objects in the tree: its kind and the ancestors above it, from
 /// the bucket down to the parent.

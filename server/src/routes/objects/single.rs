@@ -41,7 +41,7 @@ pub(crate) async fn get_object(
     let ancestry = load_ancestry(&mut *tx, caller, location).await?;
     let target = load_target(&mut *tx, location, id).await?;
 
-    let object = readable(caller, &ancestry, &target, location, id)?;
+    let object = permitted(caller, &ancestry, &target, location, id, Action::Read)?;
     if !preconditions.allow_write(Some(object.last_modified)) {
         return Err(ApiError::precondition_failed(Some(object_json(object))));
     }
@@ -143,7 +143,7 @@ pub(crate) async fn patch_object(
     tx.lock(&location.scope(), now).await?;
     let target = load_target(&mut *tx, location, id).await?;
 
-    let existing = writable(caller, &ancestry, &target, location, id)?;
+    let existing = permitted(caller, &ancestry, &target, location, id, Action::Write)?;
     check_write(&preconditions, Some(existing))?;
 
     let patched = patch::apply(
@@ -193,7 +193,7 @@ pub(crate) async fn delete_object(
     tx.lock(&location.scope(), now).await?;
     let target = load_target(&mut *tx, location, id).await?;
 
-    let existing = writable(caller, &ancestry, &target, location, id)?;
+    let existing = permitted(caller, &ancestry, &target, location, id, Action::Write)?;
     check_write(&preconditions, Some(existing))?;
 
     let uri = location.object_uri(id);
@@ -232,31 +232,10 @@ async fn load_target(
     })
 }
 
-/// The object, when the caller may read it. A missing object is a 404 only
-/// for callers who may read its parent: others cannot tell it from a
-/// forbidden one.
-fn readable<'a>(
-    caller: &Caller,
-    ancestry: &Ancestry,
-    target: &'a Target,
-    location: &Location,
-    id: &str,
-) -> Result<&'a StoredObject, ApiError> {
-    allowed(caller, ancestry, target, location, id, Action::Read)
-}
-
-/// The object, when the caller may change it; otherwise as `readable`.
-fn writable<'a>(
-    caller: &Caller,
-    ancestry: &Ancestry,
-    target: &'a Target,
-    location: &Location,
-    id: &str,
-) -> Result<&'a StoredObject, ApiError> {
-    allowed(caller, ancestry, target, location, id, Action::Write)
-}
-
-fn allowed<'a>(
+/// The object, when the caller may perform `action` on it. A missing
+/// object is a 404 only for callers who may read its parent: others cannot
+/// tell it from a forbidden one.
+fn permitted<'a>(
     caller: &Caller,
     ancestry: &Ancestry,
     target: &'a Target,

@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::events::ChangeAction;
 use crate::permissions::{self, Action, Permissions};
-use crate::session::Session;
+use crate::session::{Session, Tx};
 use crate::storage::{ResourceName, StoredObject, Timestamp, Transaction, Written};
 
 /// An object as loaded for a request: its data, if it lives, and the
@@ -68,7 +68,6 @@ pub(crate) async fn put_object(
     headers: &HeaderMap,
     body: ObjectBody,
 ) -> Result<Response, ApiError> {
-    let caller = &session.caller;
     let preconditions = Preconditions::from_headers(headers)?;
     check_id(id)?;
     let mut data = parse_data(&body, id)?;
@@ -79,11 +78,13 @@ pub(crate) async fn put_object(
         .map(|value| parse_permissions(location.kind, value))
         .transpose()?;
     let now = Timestamp::now();
-    let mut tx = session.begin_write(state.storage.as_ref()).await?;
-    let caller = &caller.with_groups(&mut *tx).await?;
-    let ancestry = load_ancestry(&mut *tx, caller, location).await?;
-    tx.lock(&location.scope(), now).await?;
-    let target = load_target(&mut *tx, location, id).await?;
+    let ObjectWrite {
+        mut tx,
+        caller,
+        ancestry,
+        target,
+    } = begin_object_write(state, session, location, id, now).await?;
+    let caller = &caller;
 
     let is_allowed = match &target.object {
         Some(_) => ancestry
@@ -132,16 +133,17 @@ pub(crate) async fn patch_object(
     headers: &HeaderMap,
     body: Value,
 ) -> Result<Response, ApiError> {
-    let caller = &session.caller;
     let format = PatchFormat::from_headers(headers);
     let preconditions = Preconditions::from_headers(headers)?;
     check_id(id)?;
     let now = Timestamp::now();
-    let mut tx = session.begin_write(state.storage.as_ref()).await?;
-    let caller = &caller.with_groups(&mut *tx).await?;
-    let ancestry = load_ancestry(&mut *tx, caller, location).await?;
-    tx.lock(&location.scope(), now).await?;
-    let target = load_target(&mut *tx, location, id).await?;
+    let ObjectWrite {
+        mut tx,
+        caller,
+        ancestry,
+        target,
+    } = begin_object_write(state, session, location, id, now).await?;
+    let caller = &caller;
 
     let existing = permitted(caller, &ancestry, &target, location, id, Action::Write)?;
     check_write(&preconditions, Some(existing))?;
@@ -183,15 +185,16 @@ pub(crate) async fn delete_object(
     id: &str,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let caller = &session.caller;
     let preconditions = Preconditions::from_headers(headers)?;
     check_id(id)?;
     let now = Timestamp::now();
-    let mut tx = session.begin_write(state.storage.as_ref()).await?;
-    let caller = &caller.with_groups(&mut *tx).await?;
-    let ancestry = load_ancestry(&mut *tx, caller, location).await?;
-    tx.lock(&location.scope(), now).await?;
-    let target = load_target(&mut *tx, location, id).await?;
+    let ObjectWrite {
+        mut tx,
+        caller,
+        ancestry,
+        target,
+    } = begin_object_write(state, session, location, id, now).await?;
+    let caller = &caller;
 
     let existing = permitted(caller, &ancestry, &target, location, id, Action::Write)?;
     check_write(&preconditions, Some(existing))?;
@@ -213,6 +216,36 @@ pub(crate) async fn delete_object(
 
     let body = json!({ "data": tombstone_json(&tombstone.id, tombstone.last_modified) });
     Ok(respond(StatusCode::OK, &body, tombstone.last_modified))
+}
+
+/// A write on one object under way: its transaction, with the object's set
+/// locked, the caller with their groups, the parent's permissions and the
+/// object as it stands.
+struct ObjectWrite {
+    tx: Tx,
+    caller: Caller,
+    ancestry: Ancestry,
+    target: Target,
+}
+
+async fn begin_object_write(
+    state: &AppState,
+    session: &Session,
+    location: &Location,
+    id: &str,
+    now: Timestamp,
+) -> Result<ObjectWrite, ApiError> {
+    let mut tx = session.begin_write(state.storage.as_ref()).await?;
+    let caller = session.caller.with_groups(&mut *tx).await?;
+    let ancestry = load_ancestry(&mut *tx, &caller, location).await?;
+    tx.lock(&location.scope(), now).await?;
+    let target = load_target(&mut *tx, location, id).await?;
+    Ok(ObjectWrite {
+        tx,
+        caller,
+        ancestry,
+        target,
+    })
 }
 
 /// The object with its own permissions.

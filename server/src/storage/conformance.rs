@@ -454,9 +454,15 @@ async fn seed_query_records(storage: &Arc<dyn Storage>) -> Scope {
     let rows = [
         ("a", json!({"n": 2, "title": "Milk", "meta": {"k": "x"}})),
         ("b", json!({"n": "2", "title": "oat milk"})),
-        ("c", json!({"n": 3, "flag": true, "meta": {"k": null}})),
+        (
+            "c",
+            json!({"n": 3, "flag": true, "meta": {"k": null}, "codes": ["1"]}),
+        ),
         ("d", json!({"n": 1.5, "title": "bread"})),
-        ("e", json!({"tags": ["x", "y"]})),
+        (
+            "e",
+            json!({"tags": ["x", "y"], "codes": [1, true, {"o": 1}]}),
+        ),
     ];
     for (millis, (id, value)) in (1_000..).zip(rows) {
         tx.create(&scope, id, data(value), at(millis))
@@ -536,6 +542,31 @@ async fn query_filters_compare_values_type_by_type(storage: Arc<dyn Storage>) {
             vec![filter("tags", Operator::Eq, json!(["x", "y"]))],
             vec!["e"],
         ),
+        (
+            vec![filter("codes", Operator::Contains, json!([1, true]))],
+            vec!["e"],
+        ),
+        (
+            vec![filter("codes", Operator::Contains, json!(["1"]))],
+            vec!["c"],
+        ),
+        (
+            vec![filter("codes", Operator::Contains, json!([{"o": 1}]))],
+            vec!["e"],
+        ),
+        (
+            vec![filter("codes", Operator::Contains, json!([1, "1"]))],
+            vec![],
+        ),
+        (
+            vec![filter("codes", Operator::ContainsAny, json!([1, "1"]))],
+            vec!["c", "e"],
+        ),
+        (
+            vec![filter("codes", Operator::ContainsAny, json!([]))],
+            vec![],
+        ),
+        (vec![filter("n", Operator::Contains, json!([2]))], vec![]),
         (
             vec![filter("id", Operator::In, json!(["a", "e"]))],
             vec!["a", "e"],

@@ -48,6 +48,10 @@ pub enum Operator {
     Exclude,
     Like,
     Has,
+    /// The field is a list holding every one of the values.
+    Contains,
+    /// The field is a list holding at least one of the values.
+    ContainsAny,
 }
 
 /// One condition; a listing keeps the objects that meet all of them.
@@ -55,8 +59,9 @@ pub enum Operator {
 pub struct Filter {
     pub field: Field,
     pub operator: Operator,
-    /// The value, parsed as JSON; a list for `In` and `Exclude`, a boolean
-    /// for `Has`, a string pattern (`*` for any text) for `Like`.
+    /// The value, parsed as JSON; a list for `In`, `Exclude`, `Contains`
+    /// and `ContainsAny`, a boolean for `Has`, a string pattern (`*` for
+    /// any text) for `Like`.
     pub value: Value,
 }
 
@@ -236,6 +241,9 @@ fn filter_condition(dialect: Dialect, filter: &Filter, sql: &mut Sql) -> String 
         Operator::Min => compare(dialect, field, ">=", value, sql),
         Operator::Max => compare(dialect, field, "<=", value, sql),
         Operator::Like => like(dialect, field, value, sql),
+        Operator::Contains | Operator::ContainsAny => {
+            contains(dialect, filter.operator, field, value, sql)
+        }
         Operator::Has => {
             let presence = if value.as_bool().unwrap_or(true) {
                 "IS NOT NULL"
@@ -402,6 +410,69 @@ fn like(dialect: Dialect, field: &Field, value: &Value, sql: &mut Sql) -> String
     };
     let bound = sql.param(Bind::Text(pattern));
     format!("{text} {operator} {bound} ESCAPE '\\'")
+}
+
+/// Whether the field is a list holding all (`Contains`) or any
+/// (`ContainsAny`) of the values, compared type by type.
+fn contains(
+    dialect: Dialect,
+    operator: Operator,
+    field: &Field,
+    value: &Value,
+    sql: &mut Sql,
+) -> String {
+    let Field::Data(path) = field else {
+        return "FALSE".to_owned();
+    };
+    let wanted = value.as_array().cloned().unwrap_or_default();
+    let joiner = if operator == Operator::Contains {
+        " AND "
+    } else {
+        " OR "
+    };
+    let kind = type_expression(dialect, field, sql);
+    let mut held = Vec::new();
+    for item in &wanted {
+        held.push(match dialect {
+            Dialect::Postgres => {
+                let list = sql.param(Bind::Path(path.clone()));
+                let single = sql.param(Bind::Json(Value::Array(vec![item.clone()])));
+                format!("(data #> {list}) @> {single}")
+            }
+            Dialect::Sqlite => {
+                let list = sql.param(Bind::Text(sqlite_path(path)));
+                let matches = sqlite_element_equals(item, sql);
+                format!(
+                    "EXISTS (SELECT 1 FROM json_each(objects.data, {list}) AS element \
+                     WHERE {matches})"
+                )
+            }
+        });
+    }
+    let held = match (held.is_empty(), operator) {
+        (true, Operator::Contains) => "TRUE".to_owned(),
+        (true, _) => "FALSE".to_owned(),
+        (false, _) => format!("({})", held.join(joiner)),
+    };
+    format!("({kind} = 'array' AND {held})")
+}
+
+/// Whether a `json_each` element (SQLite) equals `value`, type included.
+fn sqlite_element_equals(value: &Value, sql: &mut Sql) -> String {
+    match value {
+        Value::Null => "element.type = 'null'".to_owned(),
+        Value::Bool(true) => "element.type = 'true'".to_owned(),
+        Value::Bool(false) => "element.type = 'false'".to_owned(),
+        Value::Number(_) | Value::String(_) => {
+            let (types, bind) = sqlite_scalar(value);
+            let bound = sql.param(bind);
+            format!("(element.type IN ({types}) AND element.value = {bound})")
+        }
+        Value::Array(_) | Value::Object(_) => {
+            let json = sql.param(Bind::Text(value.to_string()));
+            format!("(element.type IN ('array', 'object') AND element.value = json({json}))")
+        }
+    }
 }
 
 /// The `json_type` names and the bound value of a number or string.

@@ -21,6 +21,9 @@ const OPERATORS: &[(&str, Operator)] = &[
     ("exclude_", Operator::Exclude),
     ("like_", Operator::Like),
     ("has_", Operator::Has),
+    // Longest first: `contains_any_` also starts with `contains_`.
+    ("contains_any_", Operator::ContainsAny),
+    ("contains_", Operator::Contains),
 ];
 
 /// What a listing asks for.
@@ -202,7 +205,7 @@ fn split_operator(name: &str) -> (Operator, &str) {
 }
 
 /// A filter's value: JSON when it parses, else the text itself; a list for
-/// `in_` and `exclude_`, a boolean for `has_`.
+/// `in_`, `exclude_`, `contains_` and `contains_any_`, a boolean for `has_`.
 fn filter_value(operator: Operator, field: &Field, text: &str) -> Result<Value, &'static str> {
     match operator {
         Operator::In | Operator::Exclude => {
@@ -217,6 +220,10 @@ fn filter_value(operator: Operator, field: &Field, text: &str) -> Result<Value, 
             _ => Err("expected true or false"),
         },
         Operator::Like => Ok(Value::String(text.to_owned())),
+        Operator::Contains | Operator::ContainsAny => match scalar(field, text) {
+            list @ Value::Array(_) => Ok(list),
+            single => Ok(Value::Array(vec![single])),
+        },
         _ if *field == Field::LastModified => text
             .trim_matches('"')
             .parse::<i64>()
@@ -286,13 +293,25 @@ mod tests {
 
     #[test]
     fn filter_values_are_json_when_they_parse() {
-        let listing = parse("n=2&not_title=milk&in_id=a,b,&has_meta.k=false");
+        let listing = parse(
+            "n=2&not_title=milk&in_id=a,b,&has_meta.k=false\
+             &contains_tags=%5B%22x%22,1%5D&contains_any_tags=y",
+        );
         let values: Vec<&Value> = listing.query.filters.iter().map(|f| &f.value).collect();
+        let operators: Vec<Operator> = listing.query.filters.iter().map(|f| f.operator).collect();
 
         assert_eq!(
             values,
-            [&json!(2), &json!("milk"), &json!(["a", "b"]), &json!(false)]
+            [
+                &json!(2),
+                &json!("milk"),
+                &json!(["a", "b"]),
+                &json!(false),
+                &json!(["x", 1]),
+                &json!(["y"]),
+            ]
         );
+        assert_eq!(operators[4..], [Operator::Contains, Operator::ContainsAny]);
         assert_eq!(listing.query.filters[3].field, Field::parse("meta.k"));
         assert!(!listing.query.include_deleted);
     }

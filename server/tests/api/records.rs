@@ -407,3 +407,107 @@ async fn records_must_match_their_collection_schema() {
     assert_eq!(invalid.json()["details"][0]["name"], "data.title");
     assert_eq!(bad_schema, 400);
 }
+
+#[tokio::test]
+async fn contains_filters_match_lists_holding_all_or_any_of_the_values() {
+    for backend in backends() {
+        let app = app_with_collection(backend).await;
+        for (id, tags) in [("a", json!(["x", "y"])), ("b", json!(["y", 2])), ("c", json!("x"))] {
+            app.put_ok(ALICE, &format!("{RECORDS}/{id}"), json!({"tags": tags}))
+                .await;
+        }
+        let ids = |query: &'static str| {
+            let app = &app;
+            async move {
+                let response = app.get_as(&format!("{RECORDS}?{query}"), ALICE).await;
+                assert_eq!(response.status, 200, "{query}: {}", response.text());
+                let mut ids: Vec<String> = response.json()["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["id"].as_str().unwrap().to_owned())
+                    .collect();
+                ids.sort();
+                ids
+            }
+        };
+
+        assert_eq!(ids("contains_tags=x").await, ["a"], "{backend:?}");
+        assert_eq!(ids("contains_tags=%5B%22y%22,2%5D").await, ["b"]);
+        assert_eq!(ids("contains_any_tags=%5B%22x%22,2%5D").await, ["a", "b"]);
+        assert_eq!(ids("contains_tags=%222%22").await, Vec::<String>::new());
+    }
+}
+
+#[tokio::test]
+async fn plural_delete_takes_filters_and_pages() {
+    for backend in backends() {
+        let app = app_with_collection(backend).await;
+        for n in 0..5 {
+            let done = n % 2 == 0;
+            app.put_ok(ALICE, &format!("{RECORDS}/r{n}"), json!({"done": done}))
+                .await;
+        }
+
+        let first = app
+            .call(
+                Method::DELETE,
+                &format!("{RECORDS}?done=true&_limit=2"),
+                Some(ALICE),
+                None,
+                &[],
+            )
+            .await;
+
+        assert_eq!(first.status, 200, "{backend:?}: {}", first.text());
+        assert_eq!(first.json()["data"].as_array().unwrap().len(), 2);
+        let next = first.header("next-page").to_owned();
+        let next = next.strip_prefix("http://127.0.0.1:8888").unwrap();
+        assert!(next.contains("done=true"), "{next}");
+        let rest = app
+            .call(Method::DELETE, next, Some(ALICE), None, &[])
+            .await;
+        assert_eq!(rest.status, 200, "{}", rest.text());
+        assert_eq!(rest.json()["data"].as_array().unwrap().len(), 1);
+        assert!(rest.headers.get("next-page").is_none());
+        let left = app.get_as(RECORDS, ALICE).await.json()["data"].clone();
+        let mut left: Vec<&str> = left
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        left.sort_unstable();
+        assert_eq!(left, ["r1", "r3"]);
+    }
+}
+
+#[tokio::test]
+async fn a_given_last_modified_is_kept_when_newer_than_the_collection() {
+    for backend in backends() {
+        let app = app_with_collection(backend).await;
+        let first = app
+            .put_ok(ALICE, &format!("{RECORDS}/a"), json!({"v": 1}))
+            .await;
+        let future = last_modified(&first) + 10_000;
+
+        let kept = app
+            .put_ok(ALICE, &format!("{RECORDS}/b"), json!({"last_modified": future}))
+            .await;
+        let stale = app
+            .put_ok(ALICE, &format!("{RECORDS}/a"), json!({"v": 2, "last_modified": 5}))
+            .await;
+        let bad = app
+            .put_ok_status(
+                &format!("{RECORDS}/c"),
+                Some(json!({"data": {"last_modified": "soon"}})),
+            )
+            .await;
+
+        assert_eq!(last_modified(&kept), future, "{backend:?}");
+        assert!(last_modified(&stale) > future, "{backend:?}");
+        assert_eq!(bad, 400);
+        let listing = app.get_as(RECORDS, ALICE).await;
+        assert_eq!(listing.header("etag"), format!("\"{}\"", last_modified(&stale)));
+    }
+}

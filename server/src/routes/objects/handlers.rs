@@ -49,14 +49,19 @@ pub(crate) async fn create<P: SetPath>(
     plural::create_object(&state, &session, &path.location(), &headers, body).await
 }
 
-/// `DELETE` on a set: every object the caller may delete.
+/// `DELETE` on a set: every object the caller may delete, or those that
+/// match the filters.
 pub(crate) async fn delete_all<P: SetPath>(
     State(state): State<AppState>,
     session: Session,
     ApiPath(path): ApiPath<P>,
+    RawQuery(query): RawQuery,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    plural::delete_objects(&state, &session, &path.location(), &headers).await
+    let listing = ListQuery::parse(query.as_deref())?;
+    let location = path.location();
+    plural::delete_objects(&state, &session, &location, listing, &uri, &headers).await
 }
 
 pub(crate) async fn get<P: ObjectPath>(

@@ -205,6 +205,45 @@ fn parse_data(body: &ObjectBody, id: &str) -> Result<Map<String, Value>, ApiErro
     Ok(data)
 }
 
+/// Beyond this, a timestamp would lose precision in JavaScript clients.
+const MAX_REQUESTED_TIMESTAMP: i64 = (1 << 53) - 1;
+
+/// The `last_modified` a client gives on a create or a replace, as a
+/// replica keeping its source's timestamps does.
+fn requested_timestamp(body: &ObjectBody) -> Result<Option<Timestamp>, ApiError> {
+    let given = body.data.as_ref().and_then(|data| data.get("last_modified"));
+    match given {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => match value.as_i64() {
+            Some(millis) if (0..=MAX_REQUESTED_TIMESTAMP).contains(&millis) => {
+                Ok(Some(Timestamp::from_millis(millis)))
+            }
+            _ => Err(ApiError::invalid(
+                "body",
+                "data.last_modified",
+                "expected a timestamp in epoch milliseconds",
+            )),
+        },
+    }
+}
+
+/// The clock a create or a replace in `scope` runs on: the timestamp the
+/// client asked for when it is newer than everything issued in the set, so
+/// the set's timestamp still only moves forward; the real clock otherwise.
+async fn write_clock(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    requested: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<Timestamp, ApiError> {
+    let Some(requested) = requested else {
+        return Ok(now);
+    };
+    tx.lock(scope, now).await?;
+    let newest = tx.timestamp(scope, now).await?;
+    Ok(if requested > newest { requested } else { now })
+}
+
 /// Checks what a kind of object requires of its data: a collection's
 /// `schema` is a JSON Schema, a group's `members` is a list of principals,
 /// empty when not given.

@@ -52,7 +52,9 @@ pub(crate) async fn list_objects(
         // Limitation: for callers who may not read the whole set, objects
         // are checked one by one in the server, then paged.
         let entries = tx.query(&scope, &listing.query).await?;
-        let readable = readable_entries(&mut *tx, caller, location, entries).await?;
+        let readable =
+            permitted_entries(&mut *tx, &ancestry, caller, location, entries, Action::Read)
+                .await?;
         if readable.is_empty() && location.kind != ResourceName::Bucket {
             return Err(ApiError::denied(caller.user_id.is_some()));
         }
@@ -71,18 +73,32 @@ pub(crate) async fn list_objects(
         *response.body_mut() = axum::body::Body::empty();
     }
     add_totals(response.headers_mut(), page.total);
-    if let (Some(limit), Some(token)) = (listing.limit, page.next) {
-        let url = format!(
-            "{}{}?{}",
-            super::super::public_origin(uri, headers),
-            uri.path(),
-            listing.next_page_query(limit, token)
-        );
-        if let Ok(value) = HeaderValue::from_str(&url) {
-            response.headers_mut().insert(NEXT_PAGE, value);
-        }
+    if let Some(token) = page.next {
+        add_next_page(&mut response, listing, token, uri, headers);
     }
     Ok(response)
+}
+
+/// Adds the absolute URL of the page after `response`'s.
+fn add_next_page(
+    response: &mut Response,
+    listing: &ListQuery,
+    token: PageToken,
+    uri: &Uri,
+    headers: &HeaderMap,
+) {
+    let Some(limit) = listing.limit else {
+        return;
+    };
+    let url = format!(
+        "{}{}?{}",
+        super::super::public_origin(uri, headers),
+        uri.path(),
+        listing.next_page_query(limit, token)
+    );
+    if let Ok(value) = HeaderValue::from_str(&url) {
+        response.headers_mut().insert(NEXT_PAGE, value);
+    }
 }
 
 /// One page of a listing, how many objects match in all, and where the next
@@ -193,6 +209,7 @@ pub(crate) async fn create_object(
     check_id(&id)?;
     let mut data = super::parse_data(&body, &id)?;
     super::check_data(location.kind, &mut data)?;
+    let requested = super::requested_timestamp(&body)?;
     let mut permissions = body
         .permissions
         .as_ref()
@@ -210,7 +227,8 @@ pub(crate) async fn create_object(
     }
     super::check_record(location.kind, &ancestry, &data)?;
     add_writer(&mut permissions, caller);
-    let created = tx.create(&location.scope(), &id, data, now).await;
+    let clock = super::write_clock(&mut *tx, &location.scope(), requested, now).await?;
+    let created = tx.create(&location.scope(), &id, data, clock).await;
     let object = match created {
         Ok(object) => object,
         // Posting an existing id answers the object as it is.
@@ -239,10 +257,14 @@ pub(crate) async fn create_object(
     Ok(respond(StatusCode::CREATED, &body, object.last_modified))
 }
 
+/// Deletes the live objects that match the listing's filters, a page at a
+/// time when it has a `_limit`.
 pub(crate) async fn delete_objects(
     state: &AppState,
     session: &Session,
     location: &Location,
+    mut listing: ListQuery,
+    uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let caller = &session.caller;
@@ -258,20 +280,20 @@ pub(crate) async fn delete_objects(
         return Err(ApiError::precondition_failed(None));
     }
 
+    // Tombstones are deleted already, whatever the filters say.
+    listing.query.include_deleted = false;
     let principals = caller.principals();
-    let mut targets = tx.list(&scope, None).await?;
-    if !ancestry.parent_chain().allows(Action::Write, &principals) {
-        let mut writable = Vec::new();
-        for entry in targets {
-            let own = tx.permissions(&location.object_uri(entry.id())).await?;
-            if ancestry.chain(&own).allows(Action::Write, &principals) {
-                writable.push(entry);
-            }
-        }
-        targets = writable;
-    }
+    let page = if ancestry.parent_chain().allows(Action::Write, &principals) {
+        read_page(&mut *tx, &scope, &listing).await?
+    } else {
+        let entries = tx.query(&scope, &listing.query).await?;
+        let writable =
+            permitted_entries(&mut *tx, &ancestry, caller, location, entries, Action::Write)
+                .await?;
+        page_in_memory(writable, &listing)
+    };
     let mut tombstones = Vec::new();
-    for entry in &targets {
+    for entry in &page.entries {
         let uri = location.object_uri(entry.id());
         let tombstone = tx.delete(&scope, entry.id(), now).await?;
         let old = match entry {
@@ -298,30 +320,37 @@ pub(crate) async fn delete_objects(
         .iter()
         .map(|tombstone| tombstone_json(&tombstone.id, tombstone.last_modified))
         .collect();
-    Ok(respond(StatusCode::OK, &json!({ "data": data }), timestamp))
+    let mut response = respond(StatusCode::OK, &json!({ "data": data }), timestamp);
+    if page.next.is_some() {
+        // What this page deleted no longer matches: the next page is
+        // whatever still does, from the start.
+        add_next_page(&mut response, &listing, PageToken::default(), uri, headers);
+    }
+    Ok(response)
 }
 
-/// The live entries the caller may read one by one; tombstones carry no
-/// permissions, so they stay hidden.
-async fn readable_entries(
+/// The live entries whose own permissions, with their parents', grant the
+/// caller `action`; tombstones carry no permissions, so they stay out.
+async fn permitted_entries(
     tx: &mut dyn Transaction,
+    ancestry: &super::Ancestry,
     caller: &Caller,
     location: &Location,
     entries: Vec<Entry>,
+    action: Action,
 ) -> Result<Vec<Entry>, ApiError> {
     let principals = caller.principals();
-    let mut readable = Vec::new();
+    let mut permitted = Vec::new();
     for entry in entries {
         let Entry::Live(object) = &entry else {
             continue;
         };
         let own = tx.permissions(&location.object_uri(&object.id)).await?;
-        let chain = crate::permissions::Chain { links: vec![&own] };
-        if chain.allows(Action::Read, &principals) {
-            readable.push(entry);
+        if ancestry.chain(&own).allows(action, &principals) {
+            permitted.push(entry);
         }
     }
-    Ok(readable)
+    Ok(permitted)
 }
 
 fn add_totals(headers: &mut HeaderMap, total: u64) {

@@ -9,6 +9,7 @@ use super::preconditions::Preconditions;
 use super::{
     Ancestry, Location, ObjectBody, add_timestamp_headers, add_writer, change, check_data,
     check_record, envelope, is_valid_id, load_ancestry, object_json, parse_data, parse_permissions,
+    requested_timestamp, write_clock,
     respond,
 };
 use crate::AppState;
@@ -72,6 +73,7 @@ pub(crate) async fn put_object(
     check_id(id)?;
     let mut data = parse_data(&body, id)?;
     check_data(location.kind, &mut data)?;
+    let requested = requested_timestamp(&body)?;
     let new_permissions = body
         .permissions
         .as_ref()
@@ -100,7 +102,8 @@ pub(crate) async fn put_object(
 
     let mut permissions = new_permissions.unwrap_or(target.permissions);
     add_writer(&mut permissions, caller);
-    let (written, object) = tx.put(&location.scope(), id, data, now).await?;
+    let clock = write_clock(&mut *tx, &location.scope(), requested, now).await?;
+    let (written, object) = tx.put(&location.scope(), id, data, clock).await?;
     tx.set_permissions(&location.object_uri(id), &permissions)
         .await?;
     let action = match written {

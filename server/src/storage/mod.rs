@@ -20,12 +20,17 @@ pub use crate::permissions::Permissions;
 #[cfg(test)]
 mod conformance;
 mod postgres;
+mod push;
 mod query;
 mod sql;
 mod sqlite;
 mod timestamp;
 
 pub use postgres::PostgresStorage;
+pub use push::{
+    Delivery, DeliveryError, DeliveryOutcome, DeliveryStats, NewNotification, PushTransaction,
+    Subscription,
+};
 pub use query::{Dialect, Field, Filter, Operator, Query, SortKey};
 pub use sqlite::SqliteStorage;
 pub use timestamp::Timestamp;
@@ -279,6 +284,9 @@ pub trait Transaction: Send {
 
     /// Makes every write of the transaction durable.
     async fn commit(self: Box<Self>) -> Result<(), StorageError>;
+
+    /// The push tables, in this same transaction.
+    fn push(&mut self) -> &mut dyn PushTransaction;
 
     /// Creates `id` in `scope`.
     ///

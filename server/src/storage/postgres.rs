@@ -11,6 +11,7 @@ use sqlx::types::Json;
 use sqlx::{PgPool, Postgres};
 use tracing::instrument;
 
+use super::push::{self, Delivery, DeliveryError, DeliveryOutcome, NewNotification, Subscription};
 use super::query::Bind;
 use super::sql::{self, ObjectRow};
 use super::{
@@ -73,6 +74,7 @@ impl Storage for PostgresStorage {
 }
 
 sql::sql_transaction!(PostgresTransaction, Postgres, Dialect::Postgres, arguments);
+push::push_transaction!(PostgresTransaction, " FOR UPDATE OF d SKIP LOCKED");
 
 /// The values of a listing query, as Postgres takes them.
 fn arguments(binds: Vec<Bind>) -> Result<PgArguments, StorageError> {

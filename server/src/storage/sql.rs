@@ -395,6 +395,10 @@ macro_rules! sql_transaction {
                 self.tx.commit().await?;
                 Ok(())
             }
+
+            fn push(&mut self) -> &mut dyn $crate::storage::PushTransaction {
+                self
+            }
         }
     };
 }

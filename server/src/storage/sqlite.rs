@@ -13,6 +13,7 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, SqlitePool};
 use tracing::instrument;
 
+use super::push::{self, Delivery, DeliveryError, DeliveryOutcome, NewNotification, Subscription};
 use super::query::Bind;
 use super::sql::{self, ObjectRow};
 use super::{
@@ -92,6 +93,7 @@ impl Storage for SqliteStorage {
 }
 
 sql::sql_transaction!(SqliteTransaction, Sqlite, Dialect::Sqlite, arguments);
+push::push_transaction!(SqliteTransaction, "");
 
 /// The values of a listing query, as Sqlite takes them.
 fn arguments(binds: Vec<Bind>) -> Result<SqliteArguments<'static>, StorageError> {

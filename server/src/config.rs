@@ -50,6 +50,115 @@ pub struct Config {
     /// first start and kept in the database.
     #[arg(long, env = "KINTO_PUSH_USERID_HMAC_SECRET", hide_env_values = true)]
     pub userid_hmac_secret: Option<Secret>,
+
+    #[command(flatten)]
+    pub push: PushConfig,
+}
+
+/// How changes are pushed to browsers.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PushConfig {
+    /// The VAPID private key, base64url of the raw 32 bytes. Every
+    /// subscription is bound to it: changing it orphans them all. When unset,
+    /// one is generated on first start and kept in the database.
+    #[arg(long, env = "KINTO_PUSH_VAPID_PRIVATE_KEY", hide_env_values = true)]
+    pub vapid_private_key: Option<Secret>,
+
+    /// The contact push services see in every message: a `mailto:` address
+    /// or an `https:` URL. Some services (Apple's) refuse messages without a
+    /// real one.
+    #[arg(long, env = "KINTO_PUSH_VAPID_SUBJECT")]
+    pub vapid_subject: Option<VapidSubject>,
+
+    /// Push services that subscriptions may point at, comma-separated
+    /// origins (`https://host[:port]`); a host may start with `*.` for any
+    /// subdomain. An origin listed here may also be plain `http` and resolve
+    /// to a private or loopback address.
+    #[arg(
+        long,
+        env = "KINTO_PUSH_PUSH_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        default_value = DEFAULT_PUSH_ORIGINS
+    )]
+    pub push_allowed_origins: Vec<String>,
+
+    /// How long a push service keeps a message for an offline device, in
+    /// seconds, unless the collection's metadata sets `push_ttl`.
+    #[arg(long, env = "KINTO_PUSH_PUSH_TTL_SECS", default_value_t = 86_400)]
+    pub push_ttl_secs: u32,
+
+    /// How long a message that fails for a passing reason (a 5xx, a timeout)
+    /// is retried before it counts as failed, in seconds.
+    #[arg(long, env = "KINTO_PUSH_PUSH_RETRY_SECS", default_value_t = 86_400)]
+    pub push_retry_secs: u32,
+
+    /// The delay before the first retry of a message that failed for a
+    /// passing reason, in milliseconds; each further retry waits about
+    /// twice as long, up to an hour.
+    #[arg(
+        long,
+        env = "KINTO_PUSH_PUSH_FIRST_RETRY_MILLIS",
+        default_value_t = 10_000
+    )]
+    pub push_first_retry_millis: u64,
+
+    /// How long to leave a push service alone after it answered 429
+    /// without saying for how long, in seconds.
+    #[arg(
+        long,
+        env = "KINTO_PUSH_PUSH_RATE_LIMIT_PAUSE_SECS",
+        default_value_t = 60
+    )]
+    pub push_rate_limit_pause_secs: u32,
+
+    /// Messages in flight at once, over every push service.
+    #[arg(long, env = "KINTO_PUSH_PUSH_CONCURRENCY", default_value_t = 64)]
+    pub push_concurrency: u16,
+
+    /// Messages in flight at once to any one push service.
+    #[arg(long, env = "KINTO_PUSH_PUSH_ORIGIN_CONCURRENCY", default_value_t = 16)]
+    pub push_origin_concurrency: u16,
+
+    /// How long one message may take, connection included, in seconds.
+    #[arg(long, env = "KINTO_PUSH_PUSH_TIMEOUT_SECS", default_value_t = 15)]
+    pub push_timeout_secs: u16,
+}
+
+/// The push services of the major browsers: Chrome's (FCM), Firefox's
+/// (autopush), Safari's (Apple) and Edge's (WNS).
+const DEFAULT_PUSH_ORIGINS: &str = "https://fcm.googleapis.com,\
+    https://updates.push.services.mozilla.com,\
+    https://*.push.apple.com,\
+    https://*.notify.windows.com";
+
+/// A VAPID `sub` claim: `mailto:` and an address, or an `https:` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VapidSubject(String);
+
+impl VapidSubject {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for VapidSubject {
+    type Err = String;
+
+    fn from_str(subject: &str) -> Result<Self, Self::Err> {
+        let is_plain = !subject.contains(|c: char| c.is_whitespace() || c == '<' || c == '>');
+        let is_valid = match subject.split_once(':') {
+            Some(("mailto", address)) => address.split_once('@').is_some_and(|(user, host)| {
+                !user.is_empty() && !host.is_empty() && host != "localhost"
+            }),
+            Some(("https", rest)) => rest.starts_with("//") && rest.len() > 2,
+            _ => false,
+        };
+        if is_plain && is_valid {
+            Ok(Self(subject.to_owned()))
+        } else {
+            Err("expected mailto:<address> or an https:// URL".to_owned())
+        }
+    }
 }
 
 /// Log output format.
@@ -184,6 +293,32 @@ mod tests {
 
         assert_eq!(config.userid_hmac_secret.unwrap().expose(), "hunter2");
         assert!(!format!("{:?}", parse(&["--userid-hmac-secret", "hunter2"])).contains("hunter2"));
+    }
+
+    #[test]
+    fn push_defaults_allow_the_browser_push_services() {
+        let push = parse(&[]).unwrap().push;
+
+        assert_eq!(push.push_allowed_origins.len(), 4);
+        assert_eq!(push.push_allowed_origins[0], "https://fcm.googleapis.com");
+        assert_eq!(push.push_ttl_secs, 86_400);
+        assert!(push.vapid_subject.is_none());
+    }
+
+    #[test]
+    fn vapid_subjects_must_be_real_contacts() {
+        for good in ["mailto:ops@example.com", "https://example.com/contact"] {
+            assert!(good.parse::<VapidSubject>().is_ok(), "{good}");
+        }
+        for bad in [
+            "ops@example.com",
+            "mailto: <ops@example.com>",
+            "mailto:ops@localhost",
+            "https:",
+            "http://example.com",
+        ] {
+            assert!(bad.parse::<VapidSubject>().is_err(), "{bad}");
+        }
     }
 
     #[test]

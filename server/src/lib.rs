@@ -9,6 +9,8 @@
 //! - `error`: [`ApiError`](error::ApiError), the Kinto JSON error body.
 //! - `permissions`: who may read, write and create what, with inheritance.
 //! - `events`: the changes of each committed request, for consumers.
+//! - `push`: the Web Push pipeline: subscriptions' channels, the outbox
+//!   written with each change, and the dispatcher that sends it.
 //! - `extract`: request extractors that answer bad input with Kinto errors.
 //! - `routes`: the `/v1` HTTP API, one module per resource.
 //! - `storage`: the [`Storage`](storage::Storage) trait and its SQLite and
@@ -31,6 +33,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod permissions;
+pub mod push;
 pub mod routes;
 pub mod session;
 pub mod site;
@@ -49,6 +52,7 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub auth: Arc<Authenticator>,
     pub events: Events,
+    pub push: push::SharedPush,
     pub leptos_options: LeptosOptions,
 }
 

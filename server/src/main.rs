@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use server::auth::{self, Authenticator};
 use server::config::Config;
 use server::events::Events;
+use server::push::{Dispatcher, Push};
 use server::{AppState, app, storage, telemetry};
 
 #[tokio::main]
@@ -28,6 +29,10 @@ async fn main() -> anyhow::Result<()> {
     let hmac_key = auth::load_hmac_key(config.userid_hmac_secret.as_ref(), storage.as_ref())
         .await
         .context("loading the user id key")?;
+    let push = Push::new(&config.push, storage.as_ref())
+        .await
+        .context("setting up push (KINTO_PUSH_VAPID_*, KINTO_PUSH_PUSH_*)")?;
+    let push = Arc::new(push);
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {} (KINTO_PUSH_LISTEN)", config.listen))?;
@@ -40,13 +45,17 @@ async fn main() -> anyhow::Result<()> {
         storage: Arc::clone(&storage),
         auth: Arc::new(Authenticator::new(&hmac_key)),
         events: Events::default(),
+        push: Arc::clone(&push),
         leptos_options,
     };
+    let dispatcher = Dispatcher::spawn(Arc::clone(&storage), push);
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;
 
+    tracing::info!("finishing the pushes in flight");
+    dispatcher.shutdown().await;
     storage.close().await;
     tracing::info!("kinto-push stopped");
     Ok(())

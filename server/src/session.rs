@@ -11,8 +11,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::events::{Change, ChangeLog, Events};
-use crate::storage::{Storage, StorageError, Transaction};
+use crate::events::{Change, ChangeLog};
+use crate::storage::{Storage, StorageError, Timestamp, Transaction};
 
 /// The transaction of a batch, handed to each sub-request as an extension,
 /// with the log of the changes they make.
@@ -35,17 +35,30 @@ impl BatchTransaction {
         &self.changes
     }
 
-    /// Commits the batch once every sub-request has finished with it.
+    /// Commits the batch once every sub-request has finished with it, with
+    /// the push notifications of its changes, then publishes the changes
+    /// as made by `user_id`.
     ///
     /// # Errors
     ///
     /// `StorageError::Database` when the commit fails, or when a
     /// sub-request still holds the transaction.
-    pub async fn commit(self) -> Result<(), StorageError> {
-        let tx = Arc::try_unwrap(self.tx)
+    pub async fn commit(self, state: &AppState, user_id: Option<&str>) -> Result<(), StorageError> {
+        let mut tx = Arc::try_unwrap(self.tx)
             .map_err(|_| StorageError::Database(sqlx::Error::PoolClosed))?
             .into_inner();
-        tx.commit().await
+        let changes = self.changes.take();
+        let has_queued = state
+            .push
+            .enqueue_changes(tx.as_mut(), &changes, Timestamp::now())
+            .await?;
+        tx.commit().await?;
+
+        if has_queued {
+            state.push.wake();
+        }
+        state.events.publish(changes, user_id);
+        Ok(())
     }
 }
 
@@ -104,20 +117,30 @@ impl Session {
         self.changes.record(change);
     }
 
-    /// Commits a transaction of the request's own and publishes its
-    /// changes; a batch's sub-request leaves both to the batch.
+    /// Commits a transaction of the request's own, with the push
+    /// notifications of its changes, then publishes the changes; a batch's
+    /// sub-request leaves all of it to the batch.
     ///
     /// # Errors
     ///
     /// `StorageError::Database` when the commit fails; nothing is published
     /// then.
-    pub async fn commit(&self, tx: Tx, events: &Events) -> Result<(), StorageError> {
-        let is_own = matches!(tx, Tx::Own(_));
+    pub async fn commit(&self, mut tx: Tx, state: &AppState) -> Result<(), StorageError> {
+        let Tx::Own(_) = &tx else {
+            return Ok(());
+        };
+        let changes = self.changes.take();
+        let has_queued = state
+            .push
+            .enqueue_changes(&mut *tx, &changes, Timestamp::now())
+            .await?;
         tx.commit().await?;
-        if is_own {
-            let user_id = self.caller.user_id.as_ref().map(|id| id.as_str());
-            events.publish(self.changes.take(), user_id);
+
+        if has_queued {
+            state.push.wake();
         }
+        let user_id = self.caller.user_id.as_ref().map(|id| id.as_str());
+        state.events.publish(changes, user_id);
         Ok(())
     }
 

@@ -80,10 +80,8 @@ async fn post_batch(
             return Err(ApiError::backend_unavailable());
         }
     }
-    let changes = shared.changes().take();
-    shared.commit().await?;
     let user_id = session.caller.user_id.as_ref().map(|id| id.as_str());
-    state.events.publish(changes, user_id);
+    shared.commit(&state, user_id).await?;
 
     Ok((
         StatusCode::OK,

@@ -17,10 +17,13 @@ mod groups;
 mod negotiation;
 mod objects;
 mod permissions;
+mod push_messages;
 mod records;
 mod redirect;
+mod subscriptions;
 mod utility;
 
+pub(crate) use objects::{is_valid_id, respond};
 pub(crate) use redirect::redirect_to_canonical;
 
 /// Every `/v1` route. Unknown URLs and methods get Kinto JSON errors.
@@ -32,6 +35,10 @@ pub fn router() -> Router<AppState> {
         .merge(batch::router())
         // /v1/permissions
         .merge(permissions::router())
+        // /v1/push/subscriptions[/{subscription_id}]
+        .merge(subscriptions::router())
+        // /v1/push/messages
+        .merge(push_messages::router())
         // /v1/buckets/default[/...]: the caller's own bucket
         .merge(default_bucket::router())
         // /v1/buckets, /v1/buckets/{bucket_id}

@@ -86,13 +86,13 @@ async fn get_hello(
             readonly: false,
             explicit_permissions: true,
         },
-        capabilities: capabilities(&public_origin(&uri, &headers)),
+        capabilities: capabilities(&state, &public_origin(&uri, &headers)),
         user,
     }))
 }
 
 /// The optional features this server has, as Kinto clients look them up.
-fn capabilities(origin: &str) -> Map<String, Value> {
+fn capabilities(state: &AppState, origin: &str) -> Map<String, Value> {
     let mut capabilities = Map::new();
     capabilities.insert(
         "default_bucket".to_owned(),
@@ -115,6 +115,7 @@ fn capabilities(origin: &str) -> Map<String, Value> {
             "url": format!("{origin}/v1/permissions"),
         }),
     );
+    capabilities.insert("webpush".to_owned(), state.push.capability());
     capabilities
 }
 

@@ -13,8 +13,9 @@ use sqlx::Connection;
 use tower::ServiceExt;
 
 use server::auth::{self, Authenticator};
-use server::config::{Config, DatabaseUrl};
+use server::config::{Config, DatabaseUrl, PushConfig};
 use server::events::Events;
+use server::push::{Dispatcher, Push};
 use server::storage::{self, Storage};
 use server::{AppState, app};
 
@@ -50,6 +51,8 @@ pub(crate) struct TestApp {
     pub(crate) storage: Arc<dyn Storage>,
     /// Where the app publishes its change events.
     pub(crate) events: Events,
+    /// Sends the push outbox, as the server does beside the API.
+    _dispatcher: Dispatcher,
     // Keeps the SQLite file alive as long as the app.
     _folder: tempfile::TempDir,
 }
@@ -81,6 +84,38 @@ impl TestResponse {
 
 /// Starts the app on a fresh database of `backend`.
 pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with_push(backend, &[]).await
+}
+
+/// The push settings of the tests: subscriptions may point at
+/// `allowed_origins` (the fake push services' loopback origins), and
+/// failed messages come back after 50 ms instead of seconds.
+pub(crate) fn push_config(allowed_origins: &[&str]) -> PushConfig {
+    PushConfig {
+        vapid_private_key: None,
+        vapid_subject: Some(
+            "mailto:tests@kinto-push.example"
+                .parse()
+                .expect("a subject"),
+        ),
+        push_allowed_origins: allowed_origins.iter().map(|o| (*o).to_owned()).collect(),
+        push_ttl_secs: 86_400,
+        push_retry_secs: 86_400,
+        push_first_retry_millis: 50,
+        push_rate_limit_pause_secs: 1,
+        push_concurrency: 16,
+        push_origin_concurrency: 8,
+        push_timeout_secs: 5,
+    }
+}
+
+/// A running app whose subscriptions may point at `allowed_origins`.
+pub(crate) async fn spawn_app_with_push(backend: Backend, allowed_origins: &[&str]) -> TestApp {
+    spawn_app_with(backend, push_config(allowed_origins)).await
+}
+
+/// A running app with these push settings.
+pub(crate) async fn spawn_app_with(backend: Backend, push: PushConfig) -> TestApp {
     let folder = tempfile::tempdir().expect("a temporary folder");
     let url = match backend {
         Backend::Sqlite => format!("sqlite://{}", folder.path().join("test.sqlite3").display()),
@@ -98,6 +133,7 @@ pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
         log_format: server::config::LogFormat::Pretty,
         userid_hmac_secret: None,
         bucket_create_principals: vec!["system.Authenticated".to_owned()],
+        push,
     };
     let events = Events::default();
     let hmac_key = auth::load_hmac_key(None, storage.as_ref())
@@ -107,15 +143,21 @@ pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
         .output_name("kinto-push")
         .site_root(folder.path().display().to_string())
         .build();
+    let push = Push::new(&config.push, storage.as_ref())
+        .await
+        .expect("the push pipeline starts");
+    let push = Arc::new(push);
     let state = AppState {
         config: Arc::new(config),
         storage: Arc::clone(&storage),
         auth: Arc::new(Authenticator::new(&hmac_key)),
         events: events.clone(),
+        push: Arc::clone(&push),
         leptos_options,
     };
     TestApp {
         router: app(state),
+        _dispatcher: Dispatcher::spawn(Arc::clone(&storage), push),
         storage,
         events,
         _folder: folder,

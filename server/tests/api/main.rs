@@ -7,6 +7,8 @@ mod default_bucket;
 mod events;
 mod groups;
 mod helpers;
+mod push_delivery;
 mod records;
 mod site;
+mod subscriptions;
 mod utility;

@@ -412,7 +412,11 @@ async fn records_must_match_their_collection_schema() {
 async fn contains_filters_match_lists_holding_all_or_any_of_the_values() {
     for backend in backends() {
         let app = app_with_collection(backend).await;
-        for (id, tags) in [("a", json!(["x", "y"])), ("b", json!(["y", 2])), ("c", json!("x"))] {
+        for (id, tags) in [
+            ("a", json!(["x", "y"])),
+            ("b", json!(["y", 2])),
+            ("c", json!("x")),
+        ] {
             app.put_ok(ALICE, &format!("{RECORDS}/{id}"), json!({"tags": tags}))
                 .await;
         }
@@ -464,9 +468,7 @@ async fn plural_delete_takes_filters_and_pages() {
         let next = first.header("next-page").to_owned();
         let next = next.strip_prefix("http://127.0.0.1:8888").unwrap();
         assert!(next.contains("done=true"), "{next}");
-        let rest = app
-            .call(Method::DELETE, next, Some(ALICE), None, &[])
-            .await;
+        let rest = app.call(Method::DELETE, next, Some(ALICE), None, &[]).await;
         assert_eq!(rest.status, 200, "{}", rest.text());
         assert_eq!(rest.json()["data"].as_array().unwrap().len(), 1);
         assert!(rest.headers.get("next-page").is_none());
@@ -492,10 +494,18 @@ async fn a_given_last_modified_is_kept_when_newer_than_the_collection() {
         let future = last_modified(&first) + 10_000;
 
         let kept = app
-            .put_ok(ALICE, &format!("{RECORDS}/b"), json!({"last_modified": future}))
+            .put_ok(
+                ALICE,
+                &format!("{RECORDS}/b"),
+                json!({"last_modified": future}),
+            )
             .await;
         let stale = app
-            .put_ok(ALICE, &format!("{RECORDS}/a"), json!({"v": 2, "last_modified": 5}))
+            .put_ok(
+                ALICE,
+                &format!("{RECORDS}/a"),
+                json!({"v": 2, "last_modified": 5}),
+            )
             .await;
         let bad = app
             .put_ok_status(
@@ -508,6 +518,9 @@ async fn a_given_last_modified_is_kept_when_newer_than_the_collection() {
         assert!(last_modified(&stale) > future, "{backend:?}");
         assert_eq!(bad, 400);
         let listing = app.get_as(RECORDS, ALICE).await;
-        assert_eq!(listing.header("etag"), format!("\"{}\"", last_modified(&stale)));
+        assert_eq!(
+            listing.header("etag"),
+            format!("\"{}\"", last_modified(&stale))
+        );
     }
 }

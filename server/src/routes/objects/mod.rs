@@ -211,7 +211,10 @@ const MAX_REQUESTED_TIMESTAMP: i64 = (1 << 53) - 1;
 /// The `last_modified` a client gives on a create or a replace, as a
 /// replica keeping its source's timestamps does.
 fn requested_timestamp(body: &ObjectBody) -> Result<Option<Timestamp>, ApiError> {
-    let given = body.data.as_ref().and_then(|data| data.get("last_modified"));
+    let given = body
+        .data
+        .as_ref()
+        .and_then(|data| data.get("last_modified"));
     match given {
         None | Some(Value::Null) => Ok(None),
         Some(value) => match value.as_i64() {
@@ -331,7 +334,7 @@ fn envelope(object: &StoredObject, permissions: Option<&Permissions>) -> Value {
 }
 
 /// A JSON response with `ETag` and `Last-Modified` for `timestamp`.
-fn respond(status: StatusCode, body: &Value, timestamp: Timestamp) -> Response {
+pub(crate) fn respond(status: StatusCode, body: &Value, timestamp: Timestamp) -> Response {
     let mut response = (status, axum::Json(body)).into_response();
     add_timestamp_headers(response.headers_mut(), timestamp);
     response
@@ -349,7 +352,7 @@ fn add_timestamp_headers(headers: &mut HeaderMap, timestamp: Timestamp) {
 }
 
 /// Kinto's id rule: a letter or digit, then letters, digits, `_` or `-`.
-fn is_valid_id(id: &str) -> bool {
+pub(crate) fn is_valid_id(id: &str) -> bool {
     let mut chars = id.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')

@@ -53,15 +53,14 @@ pub(crate) async fn list_objects(
         // are checked one by one in the server, then paged.
         let entries = tx.query(&scope, &listing.query).await?;
         let readable =
-            permitted_entries(&mut *tx, &ancestry, caller, location, entries, Action::Read)
-                .await?;
+            permitted_entries(&mut *tx, &ancestry, caller, location, entries, Action::Read).await?;
         if readable.is_empty() && location.kind != ResourceName::Bucket {
             return Err(ApiError::denied(caller.user_id.is_some()));
         }
         page_in_memory(readable, listing)
     };
     // Persists the timestamp of a set read for the first time.
-    session.commit(tx, &state.events).await?;
+    session.commit(tx, state).await?;
 
     if !preconditions.allow_write(Some(timestamp)) {
         return Err(ApiError::precondition_failed(None));
@@ -251,7 +250,7 @@ pub(crate) async fn create_object(
         object.last_modified,
     );
     session.record(created);
-    session.commit(tx, &state.events).await?;
+    session.commit(tx, state).await?;
 
     let body = envelope(&object, Some(&permissions));
     Ok(respond(StatusCode::CREATED, &body, object.last_modified))
@@ -287,9 +286,15 @@ pub(crate) async fn delete_objects(
         read_page(&mut *tx, &scope, &listing).await?
     } else {
         let entries = tx.query(&scope, &listing.query).await?;
-        let writable =
-            permitted_entries(&mut *tx, &ancestry, caller, location, entries, Action::Write)
-                .await?;
+        let writable = permitted_entries(
+            &mut *tx,
+            &ancestry,
+            caller,
+            location,
+            entries,
+            Action::Write,
+        )
+        .await?;
         page_in_memory(writable, &listing)
     };
     let mut tombstones = Vec::new();
@@ -314,7 +319,7 @@ pub(crate) async fn delete_objects(
         tx.purge_permissions(&uri).await?;
     }
     let timestamp = tx.timestamp(&scope, now).await?;
-    session.commit(tx, &state.events).await?;
+    session.commit(tx, state).await?;
 
     let data: Vec<Value> = tombstones
         .iter()

@@ -9,8 +9,7 @@ use super::preconditions::Preconditions;
 use super::{
     Ancestry, Location, ObjectBody, add_timestamp_headers, add_writer, change, check_data,
     check_record, envelope, is_valid_id, load_ancestry, object_json, parse_data, parse_permissions,
-    requested_timestamp, write_clock,
-    respond,
+    requested_timestamp, respond, write_clock,
 };
 use crate::AppState;
 use crate::auth::Caller;
@@ -118,7 +117,7 @@ pub(crate) async fn put_object(
         object_json(&object),
         object.last_modified,
     ));
-    session.commit(tx, &state.events).await?;
+    session.commit(tx, state).await?;
 
     let status = match written {
         Written::Created => StatusCode::CREATED,
@@ -175,7 +174,7 @@ pub(crate) async fn patch_object(
         new,
         object.last_modified,
     ));
-    session.commit(tx, &state.events).await?;
+    session.commit(tx, state).await?;
 
     let body = envelope(&object, Some(&permissions));
     Ok(respond(StatusCode::OK, &body, object.last_modified))
@@ -215,7 +214,7 @@ pub(crate) async fn delete_object(
     ));
     tx.purge_descendants(&uri, now).await?;
     tx.purge_permissions(&uri).await?;
-    session.commit(tx, &state.events).await?;
+    session.commit(tx, state).await?;
 
     let body = json!({ "data": tombstone_json(&tombstone.id, tombstone.last_modified) });
     Ok(respond(StatusCode::OK, &body, tombstone.last_modified))

@@ -164,6 +164,15 @@ impl FakePushService {
     ///
     /// When the key pair cannot be generated.
     pub fn mint(&self) -> FakeSubscription {
+        self.mint_with(Behavior::Accept)
+    }
+
+    /// A new subscription whose endpoint answers as `behavior` says.
+    ///
+    /// # Panics
+    ///
+    /// When the key pair cannot be generated.
+    pub fn mint_with(&self, behavior: Behavior) -> FakeSubscription {
         let (keys, auth) = ece::generate_keypair_and_auth_secret().expect("a P-256 key pair");
         let components = keys.raw_components().expect("the key pair's components");
         let public_key = keys.pub_as_raw().expect("the public key");
@@ -172,7 +181,7 @@ impl FakePushService {
         let minted = Minted {
             components,
             auth,
-            behavior: Behavior::Accept,
+            behavior,
         };
         self.lock_subscriptions().insert(token.clone(), minted);
         FakeSubscription {
@@ -204,6 +213,17 @@ impl FakePushService {
         let mut received = self.received();
         received.retain(|push| push.token == token);
         received
+    }
+
+    /// How many pushes each subscription received, by token.
+    pub fn received_counts(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        if let Ok(received) = self.shared.received.lock() {
+            for push in received.iter() {
+                *counts.entry(push.token.clone()).or_default() += 1;
+            }
+        }
+        counts
     }
 
     /// How many pushes were accepted with a 201.

@@ -227,9 +227,12 @@ impl Worker {
             .collect()
     }
 
+    /// How long a lease lasts: well past the longest a send can take (it is
+    /// started at once and bounded by the push timeout), so that only a
+    /// sender that died loses its deliveries to another.
     fn lease_millis(&self) -> i64 {
         let timeout = i64::from(self.push.config.push_timeout_secs.max(1)) * 1_000;
-        2 * timeout + 30_000
+        2 * timeout + 5_000
     }
 
     /// Sends `delivery` in a task of its own, or hands it back when its

@@ -166,7 +166,7 @@ pub(crate) async fn spawn_app_with(backend: Backend, push: PushConfig) -> TestAp
 
 /// Creates a schema no other test uses and returns a URL whose connections
 /// work inside it.
-async fn fresh_postgres_schema() -> String {
+pub(crate) async fn fresh_postgres_schema() -> String {
     let base = std::env::var(POSTGRES_URL_VARIABLE).expect("checked by backends()");
     let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
     let mut admin = sqlx::PgConnection::connect(&base)

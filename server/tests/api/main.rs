@@ -3,6 +3,7 @@
 
 mod batch;
 mod buckets;
+mod crash;
 mod default_bucket;
 mod events;
 mod groups;

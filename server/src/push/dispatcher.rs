@@ -182,17 +182,21 @@ impl Worker {
             .claim_deliveries(now, leased_until, limit, &skipped)
             .await?;
         let mut readable = Vec::with_capacity(claimed.len());
+        let mut unreadable = Vec::new();
         let mut rights = RightsCache::default();
         for delivery in claimed {
             if rights.may_read(&mut *tx, &delivery).await? {
                 readable.push(delivery);
             } else {
                 debug!(subscription_id = %delivery.subscription_id, "owner lost read access");
-                tx.push()
-                    .finish_delivery(&delivery, &DeliveryOutcome::Skipped, now)
-                    .await?;
+                unreadable.push(delivery);
             }
         }
+        let skipped: Vec<(&Delivery, &DeliveryOutcome)> = unreadable
+            .iter()
+            .map(|delivery| (delivery, &DeliveryOutcome::Skipped))
+            .collect();
+        tx.push().finish_deliveries(&skipped, now).await?;
         tx.commit().await?;
         Ok(readable)
     }
@@ -470,21 +474,22 @@ async fn record_batch(
 ) -> Result<(), StorageError> {
     let now = Timestamp::now();
     let mut tx = storage.begin_write().await?;
+    let mut finished = Vec::with_capacity(batch.len());
     for (delivery, report) in batch {
-        let push = tx.push();
         match report {
-            Report::Finished(outcome) => push.finish_delivery(delivery, outcome, now).await?,
+            Report::Finished(outcome) => finished.push((delivery, outcome)),
             Report::Retry { due_at, error } => {
-                push.retry_delivery(delivery, *due_at, error.as_ref())
+                tx.push()
+                    .retry_delivery(delivery, *due_at, error.as_ref())
                     .await?;
             }
             Report::Gone => {
-                push.delete_endpoint(&delivery.endpoint).await?;
-                let gone = DeliveryOutcome::Skipped;
-                push.finish_delivery(delivery, &gone, now).await?;
+                tx.push().delete_endpoint(&delivery.endpoint).await?;
+                finished.push((delivery, &DeliveryOutcome::Skipped));
             }
         }
     }
+    tx.push().finish_deliveries(&finished, now).await?;
     tx.commit().await
 }
 

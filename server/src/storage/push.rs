@@ -166,12 +166,12 @@ pub trait PushTransaction: Send {
         skipped_origins: &[String],
     ) -> Result<Vec<Delivery>, StorageError>;
 
-    /// Ends `delivery`: removes it from the outbox and counts it in its
-    /// subscription's stats.
-    async fn finish_delivery(
+    /// Ends each delivery with its outcome: removes it from the outbox and
+    /// counts it in its subscription's stats, a few statements for the
+    /// whole lot.
+    async fn finish_deliveries(
         &mut self,
-        delivery: &Delivery,
-        outcome: &DeliveryOutcome,
+        finished: &[(&Delivery, &DeliveryOutcome)],
         now: Timestamp,
     ) -> Result<(), StorageError>;
 
@@ -300,14 +300,48 @@ pub(super) fn claim_deliveries(skipped_origins: usize, locking: &str) -> String 
     )
 }
 
-pub(super) const LEASE_DELIVERY: &str = "\
-    UPDATE push_deliveries SET leased_until = $2 WHERE id = $1";
+/// Most values bound to one statement that lists ids.
+pub(super) const MAX_LISTED: usize = 500;
 
-pub(super) const DELETE_DELIVERY: &str = "\
-    DELETE FROM push_deliveries WHERE id = $1";
+/// `$first, $first+1, …` for `count` values.
+fn placeholders(first: usize, count: usize) -> String {
+    let listed: Vec<String> = (first..first + count).map(|n| format!("${n}")).collect();
+    listed.join(", ")
+}
 
-pub(super) const COUNT_SENT: &str = "\
-    UPDATE push_subscriptions SET sent = sent + 1, last_success = $2 WHERE id = $1";
+/// Leases until `$1` the deliveries whose ids are bound from `$2` on.
+pub(super) fn lease_deliveries(count: usize) -> String {
+    format!(
+        "UPDATE push_deliveries SET leased_until = $1 WHERE id IN ({})",
+        placeholders(2, count)
+    )
+}
+
+/// Removes the deliveries whose ids are bound from `$1` on.
+pub(super) fn delete_deliveries(count: usize) -> String {
+    format!(
+        "DELETE FROM push_deliveries WHERE id IN ({})",
+        placeholders(1, count)
+    )
+}
+
+/// Counts `$1` more messages sent, the last at `$2`, for the subscriptions
+/// bound from `$3` on.
+pub(super) fn count_sent(count: usize) -> String {
+    format!(
+        "UPDATE push_subscriptions SET sent = sent + $1, last_success = $2 WHERE id IN ({})",
+        placeholders(3, count)
+    )
+}
+
+/// Removes the notifications bound from `$1` on that have no delivery left.
+pub(super) fn delete_notifications_if_done(count: usize) -> String {
+    format!(
+        "DELETE FROM push_notifications WHERE id IN ({}) AND NOT EXISTS \
+         (SELECT 1 FROM push_deliveries WHERE notification_id = push_notifications.id)",
+        placeholders(1, count)
+    )
+}
 
 pub(super) const COUNT_FAILED: &str = "\
     UPDATE push_subscriptions SET failed = failed + 1, \
@@ -617,49 +651,81 @@ macro_rules! push_transaction {
                     query = query.bind(origin);
                 }
                 let rows = query.fetch_all(&mut *self.tx).await?;
-                for row in &rows {
-                    sqlx::query(push::LEASE_DELIVERY)
-                        .bind(row.0)
-                        .bind(leased_until)
-                        .execute(&mut *self.tx)
-                        .await?;
+                for chunk in rows.chunks(push::MAX_LISTED) {
+                    let text = push::lease_deliveries(chunk.len());
+                    let mut query = sqlx::query(&text).bind(leased_until);
+                    for row in chunk {
+                        query = query.bind(row.0);
+                    }
+                    query.execute(&mut *self.tx).await?;
                 }
                 Ok(rows.into_iter().map(push::into_delivery).collect())
             }
 
-            async fn finish_delivery(
+            async fn finish_deliveries(
                 &mut self,
-                delivery: &Delivery,
-                outcome: &DeliveryOutcome,
+                finished: &[(&Delivery, &DeliveryOutcome)],
                 now: Timestamp,
             ) -> Result<(), StorageError> {
-                sqlx::query(push::DELETE_DELIVERY)
-                    .bind(delivery.id)
-                    .execute(&mut *self.tx)
-                    .await?;
-                match outcome {
-                    DeliveryOutcome::Sent => {
-                        sqlx::query(push::COUNT_SENT)
-                            .bind(&delivery.subscription_id)
-                            .bind(now)
-                            .execute(&mut *self.tx)
-                            .await?;
+                let ids: Vec<i64> = finished.iter().map(|(delivery, _)| delivery.id).collect();
+                for chunk in ids.chunks(push::MAX_LISTED) {
+                    let text = push::delete_deliveries(chunk.len());
+                    let mut query = sqlx::query(&text);
+                    for id in chunk {
+                        query = query.bind(id);
                     }
-                    DeliveryOutcome::Failed(error) => {
-                        sqlx::query(push::COUNT_FAILED)
-                            .bind(&delivery.subscription_id)
-                            .bind(error.status.map(i64::from))
-                            .bind(error.at)
-                            .bind(&error.reason)
-                            .execute(&mut *self.tx)
-                            .await?;
-                    }
-                    DeliveryOutcome::Skipped => {}
+                    query.execute(&mut *self.tx).await?;
                 }
-                sqlx::query(push::DELETE_NOTIFICATION_IF_DONE)
-                    .bind(delivery.notification_id)
-                    .execute(&mut *self.tx)
-                    .await?;
+
+                // Subscriptions by how many of their messages went out, so
+                // that one statement counts each group.
+                let mut sent: std::collections::HashMap<&str, i64> = Default::default();
+                for (delivery, outcome) in finished {
+                    match outcome {
+                        DeliveryOutcome::Sent => {
+                            *sent.entry(delivery.subscription_id.as_str()).or_default() += 1;
+                        }
+                        DeliveryOutcome::Failed(error) => {
+                            sqlx::query(push::COUNT_FAILED)
+                                .bind(&delivery.subscription_id)
+                                .bind(error.status.map(i64::from))
+                                .bind(error.at)
+                                .bind(&error.reason)
+                                .execute(&mut *self.tx)
+                                .await?;
+                        }
+                        DeliveryOutcome::Skipped => {}
+                    }
+                }
+                let mut by_count: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
+                for (subscription_id, count) in sent {
+                    by_count.entry(count).or_default().push(subscription_id);
+                }
+                for (count, subscriptions) in by_count {
+                    for chunk in subscriptions.chunks(push::MAX_LISTED) {
+                        let text = push::count_sent(chunk.len());
+                        let mut query = sqlx::query(&text).bind(count).bind(now);
+                        for subscription_id in chunk {
+                            query = query.bind(*subscription_id);
+                        }
+                        query.execute(&mut *self.tx).await?;
+                    }
+                }
+
+                let mut notifications: Vec<i64> = finished
+                    .iter()
+                    .map(|(delivery, _)| delivery.notification_id)
+                    .collect();
+                notifications.sort_unstable();
+                notifications.dedup();
+                for chunk in notifications.chunks(push::MAX_LISTED) {
+                    let text = push::delete_notifications_if_done(chunk.len());
+                    let mut query = sqlx::query(&text);
+                    for id in chunk {
+                        query = query.bind(id);
+                    }
+                    query.execute(&mut *self.tx).await?;
+                }
                 Ok(())
             }
 

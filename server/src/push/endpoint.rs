@@ -5,8 +5,10 @@
 //! absolute URL on an allowed origin; one allowed only through a wildcard
 //! (`https://*.push.apple.com`) must also resolve to public addresses.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::Url;
 
 /// Why an endpoint is refused; each reads as the end of "the endpoint …".
@@ -136,6 +138,50 @@ impl AllowedOrigins {
     }
 }
 
+impl AllowedOrigins {
+    /// The resolver the HTTP client must use with this list.
+    pub fn resolver(&self) -> PublicResolver {
+        let explicit_hosts = self
+            .origins
+            .iter()
+            .filter_map(|allowed| match &allowed.host {
+                HostPattern::Exact(host) => Some(host.to_ascii_lowercase()),
+                HostPattern::SubdomainsOf(_) => None,
+            })
+            .collect();
+        PublicResolver {
+            explicit_hosts: Arc::new(explicit_hosts),
+        }
+    }
+}
+
+/// Resolves push-service hosts for the HTTP client, keeping only public
+/// addresses unless the host is listed exactly: a name that pointed at the
+/// internet when its subscription was made cannot be turned toward the
+/// internal network later.
+#[derive(Debug, Clone)]
+pub struct PublicResolver {
+    explicit_hosts: Arc<Vec<String>>,
+}
+
+impl Resolve for PublicResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_ascii_lowercase();
+        let is_explicit = self.explicit_hosts.contains(&host);
+        Box::pin(async move {
+            let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|address| is_explicit || is_public(address.ip()))
+                .collect();
+            if addresses.is_empty() {
+                return Err(EndpointRefusal::PrivateAddress.into());
+            }
+            let addresses: Addrs = Box::new(addresses.into_iter());
+            Ok(addresses)
+        })
+    }
+}
+
 impl HostPattern {
     fn matches(&self, host: &str) -> bool {
         match self {
@@ -256,6 +302,22 @@ mod tests {
                 EndpointRefusal::PrivateAddress | EndpointRefusal::Unresolved
             ),
             "{refusal:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_resolver_keeps_private_addresses_for_listed_hosts_only() {
+        let listing = allowed(&["http://localhost:9000"]).resolver();
+        let not_listing = allowed(&["https://*.localhost"]).resolver();
+
+        let listed = listing.resolve("localhost".parse().unwrap()).await;
+        let unlisted = not_listing.resolve("localhost".parse().unwrap()).await;
+
+        assert!(listed.unwrap().next().is_some());
+        let refusal = unlisted.err().unwrap();
+        assert_eq!(
+            refusal.to_string(),
+            EndpointRefusal::PrivateAddress.to_string()
         );
     }
 

@@ -33,7 +33,7 @@ mod vapid;
 pub use access::{channel_permissions, is_allowed, principals_of, readers};
 pub use channel::{Channel, ChannelChanges, group_by_channel};
 pub use dispatcher::Dispatcher;
-pub use endpoint::{AllowedOrigins, CheckedEndpoint, EndpointRefusal};
+pub use endpoint::{AllowedOrigins, CheckedEndpoint, EndpointRefusal, PublicResolver};
 pub use sender::{Answer, Sender};
 pub use vapid::Vapid;
 
@@ -94,10 +94,11 @@ impl Push {
             );
         }
         let timeout = Duration::from_secs(u64::from(config.push_timeout_secs.max(1)));
+        let sender = Sender::new(timeout, allowed_origins.resolver())?;
         Ok(Self {
             vapid,
             allowed_origins,
-            sender: Sender::new(timeout)?,
+            sender,
             config: config.clone(),
             wake: Notify::new(),
         })

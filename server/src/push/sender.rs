@@ -2,12 +2,14 @@
 //! through the `web-push` crate), posting it with our pooled HTTP client,
 //! and reading the push service's answer as the protocol defines it.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use web_push::{ContentEncoding, SubscriptionInfo, Urgency, WebPushMessageBuilder};
 
 use super::PushError;
+use super::endpoint::PublicResolver;
 use super::vapid::Vapid;
 
 /// How long a connection to a push service may take to open.
@@ -57,14 +59,16 @@ pub struct Sender {
 
 impl Sender {
     /// A sender whose every message (connection included) takes at most
-    /// `timeout`. Redirects are not followed: a push service never needs
-    /// one, and following them would let an endpoint lead anywhere.
+    /// `timeout`, resolving names with `resolver`. Redirects are not
+    /// followed: a push service never needs one, and following them would
+    /// let an endpoint lead anywhere.
     ///
     /// # Errors
     ///
     /// `PushError::Client` when the HTTP client cannot be set up.
-    pub fn new(timeout: Duration) -> Result<Self, PushError> {
+    pub fn new(timeout: Duration, resolver: PublicResolver) -> Result<Self, PushError> {
         let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(resolver))
             .connect_timeout(Duration::from_secs(CONNECT_TIMEOUT_SECS).min(timeout))
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())

@@ -5,7 +5,9 @@ use axum::http::Method;
 use fake_push::{FakePushService, FakeSubscription};
 use serde_json::{Value, json};
 
-use crate::helpers::{ALICE, BOB, TestApp, TestResponse, backends, spawn_app_with_push};
+use crate::helpers::{
+    ALICE, BOB, TestApp, TestResponse, backends, push_config, spawn_app_with_push,
+};
 
 pub(crate) const SUBSCRIPTIONS: &str = "/v1/push/subscriptions";
 pub(crate) const CHANNEL: &str = "/buckets/b/collections/c";
@@ -263,5 +265,21 @@ async fn patch_changes_the_channels_and_delete_removes_one_or_all() {
             app.get_as(SUBSCRIPTIONS, ALICE).await.json()["data"],
             json!([])
         );
+    }
+}
+
+#[tokio::test]
+async fn the_generated_vapid_key_is_kept_across_restarts() {
+    for backend in backends() {
+        let fake = FakePushService::start().await;
+        let app = app_for(backend, &fake).await;
+        let hello = app.get("/v1/").await.json();
+
+        let restarted = server::push::Push::new(&push_config(&[]), app.storage.as_ref())
+            .await
+            .unwrap();
+
+        let key = &hello["capabilities"]["webpush"]["vapid_public_key"];
+        assert_eq!(restarted.vapid.public_key(), key, "{backend:?}");
     }
 }

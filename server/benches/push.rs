@@ -3,6 +3,9 @@
 //!
 //! `cargo bench -p server --bench push [-- --subscriptions N]`
 //!
+//! Under `cargo test` (no `--bench` argument) it runs a small broadcast, so
+//! that the benchmark keeps working.
+//!
 //! The release server runs pinned to CPU 0 (with `taskset`, when there is
 //! one), this process and the fake service on the others; the fake runs in
 //! fast mode (no decryption, no signature check) so that it measures the
@@ -22,6 +25,8 @@ use web_push::{
 };
 
 const DEFAULT_SUBSCRIPTIONS: usize = 10_000;
+/// The broadcast of a run under `cargo test`.
+const SMOKE_SUBSCRIPTIONS: usize = 50;
 /// Messages encrypted and signed to measure the ceiling.
 const CEILING_MESSAGES: usize = 2_000;
 const CREDENTIALS: &str = "Basic YmVuY2g6YmVuY2g="; // bench:bench
@@ -67,7 +72,7 @@ async fn main() {
         fake.accepted()
     );
 
-    let (ceiling, cached) = crypto_ceiling(&browsers[0]);
+    let (ceiling, cached) = crypto_ceiling(&browsers[0], CEILING_MESSAGES.min(subscriptions));
     let count = subscriptions as f64;
     let rate = count / elapsed.as_secs_f64();
     let cpu_per_message = cpu / count * 1_000.0;
@@ -91,6 +96,9 @@ async fn main() {
 
 fn subscriptions_argument() -> usize {
     let arguments: Vec<String> = std::env::args().collect();
+    if !arguments.iter().any(|argument| argument == "--bench") {
+        return SMOKE_SUBSCRIPTIONS;
+    }
     arguments
         .windows(2)
         .find(|pair| pair[0] == "--subscriptions")
@@ -212,9 +220,9 @@ fn cpu_seconds(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / TICKS_PER_SECOND
 }
 
-/// Messages per second on this thread: encrypting and signing each one, and
+/// Messages per second on this thread, over `messages` of each kind: encrypting and signing each one, and
 /// encrypting each one with one token.
-fn crypto_ceiling(browser: &FakeSubscription) -> (f64, f64) {
+fn crypto_ceiling(browser: &FakeSubscription, messages: usize) -> (f64, f64) {
     let private_key = fresh_private_key();
     let subscription =
         SubscriptionInfo::new(browser.endpoint.as_str(), &browser.p256dh, &browser.auth);
@@ -241,17 +249,17 @@ fn crypto_ceiling(browser: &FakeSubscription) -> (f64, f64) {
     };
 
     let started = Instant::now();
-    for _ in 0..CEILING_MESSAGES {
+    for _ in 0..messages {
         std::hint::black_box(encrypt(sign()));
     }
-    let ceiling = CEILING_MESSAGES as f64 / started.elapsed().as_secs_f64();
+    let ceiling = messages as f64 / started.elapsed().as_secs_f64();
 
     let token = sign();
     let started = Instant::now();
-    for _ in 0..CEILING_MESSAGES {
+    for _ in 0..messages {
         std::hint::black_box(encrypt(token.clone()));
     }
-    let cached = CEILING_MESSAGES as f64 / started.elapsed().as_secs_f64();
+    let cached = messages as f64 / started.elapsed().as_secs_f64();
     (ceiling, cached)
 }
 

@@ -1,9 +1,11 @@
 //! Who may follow a channel and who still receives its messages: the
 //! `read` right on the channel's object, inherited from its bucket.
 
+use std::collections::HashMap;
+
 use crate::auth::{AUTHENTICATED, EVERYONE};
 use crate::permissions::{Action, Chain, Permissions, READ, WRITE};
-use crate::storage::{ResourceName, Scope, StorageError, Transaction};
+use crate::storage::{Delivery, ResourceName, Scope, StorageError, Transaction};
 
 use super::Channel;
 
@@ -76,6 +78,41 @@ pub async fn principals_of(
     let groups = tx.groups_with_member(&principals).await?;
     principals.extend(groups);
     Ok(principals)
+}
+
+/// Who may read what, looked up once per claim for each channel and user.
+#[derive(Default)]
+pub(super) struct RightsCache {
+    channels: HashMap<String, Option<Vec<Permissions>>>,
+    principals: HashMap<String, Vec<String>>,
+}
+
+impl RightsCache {
+    /// Whether the owner of `delivery` may read its channel now; for a
+    /// channel whose object is gone, whether they could when the message was
+    /// queued.
+    pub(super) async fn may_read(
+        &mut self,
+        tx: &mut dyn Transaction,
+        delivery: &Delivery,
+    ) -> Result<bool, StorageError> {
+        if !self.principals.contains_key(&delivery.user_id) {
+            let principals = principals_of(tx, &delivery.user_id).await?;
+            self.principals.insert(delivery.user_id.clone(), principals);
+        }
+        if !self.channels.contains_key(&delivery.channel) {
+            let links = match Channel::parse(&delivery.channel) {
+                Some(channel) => channel_permissions(tx, &channel).await?,
+                None => None,
+            };
+            self.channels.insert(delivery.channel.clone(), links);
+        }
+        let principals = &self.principals[&delivery.user_id];
+        Ok(match &self.channels[&delivery.channel] {
+            Some(links) => is_allowed(links, Action::Read, principals),
+            None => principals.iter().any(|p| delivery.readers.contains(p)),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -17,18 +17,15 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tracing::{debug, error, info, warn};
 
-use crate::permissions::Action;
-use crate::storage::{
-    Delivery, DeliveryError, DeliveryOutcome, Storage, StorageError, Timestamp, Transaction,
-};
+use crate::storage::{Delivery, DeliveryError, DeliveryOutcome, Storage, StorageError, Timestamp};
 
+use super::access::RightsCache;
+use super::recorder::{Report, record};
 use super::sender::Message;
-use super::{Answer, Channel, PushError, SharedPush, access};
+use super::{Answer, Channel, PushError, SharedPush};
 
 /// Most deliveries leased at once.
 const CLAIM_BATCH: usize = 256;
-/// Most outcomes written in one transaction.
-const RECORD_BATCH: usize = 512;
 /// How often the outbox is looked at when nothing wakes the dispatcher:
 /// retries coming due, deliveries queued by another process.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -42,19 +39,6 @@ pub struct Dispatcher {
     is_stopping: Arc<AtomicBool>,
     stop: Arc<Notify>,
     task: JoinHandle<()>,
-}
-
-/// What a send task reports to the recorder.
-enum Report {
-    /// Done with, one way or another.
-    Finished(DeliveryOutcome),
-    /// Try again at `due_at`; a failed attempt when `error` is given.
-    Retry {
-        due_at: Timestamp,
-        error: Option<DeliveryError>,
-    },
-    /// The push service says the endpoint is gone.
-    Gone,
 }
 
 struct Worker {
@@ -415,82 +399,6 @@ impl Worker {
                  and KINTO_PUSH_VAPID_SUBJECT");
         }
     }
-}
-
-/// Who may read what, looked up once per claim for each channel and user.
-#[derive(Default)]
-struct RightsCache {
-    channels: HashMap<String, Option<Vec<crate::storage::Permissions>>>,
-    principals: HashMap<String, Vec<String>>,
-}
-
-impl RightsCache {
-    /// Whether the owner of `delivery` may read its channel now; for a
-    /// channel whose object is gone, whether they could when the message was
-    /// queued.
-    async fn may_read(
-        &mut self,
-        tx: &mut dyn Transaction,
-        delivery: &Delivery,
-    ) -> Result<bool, StorageError> {
-        if !self.principals.contains_key(&delivery.user_id) {
-            let principals = access::principals_of(tx, &delivery.user_id).await?;
-            self.principals.insert(delivery.user_id.clone(), principals);
-        }
-        if !self.channels.contains_key(&delivery.channel) {
-            let links = match Channel::parse(&delivery.channel) {
-                Some(channel) => access::channel_permissions(tx, &channel).await?,
-                None => None,
-            };
-            self.channels.insert(delivery.channel.clone(), links);
-        }
-        let principals = &self.principals[&delivery.user_id];
-        Ok(match &self.channels[&delivery.channel] {
-            Some(links) => access::is_allowed(links, Action::Read, principals),
-            None => principals.iter().any(|p| delivery.readers.contains(p)),
-        })
-    }
-}
-
-/// Writes what the send tasks report, many at a time, until every sender
-/// of reports is gone.
-async fn record(
-    storage: Arc<dyn Storage>,
-    mut received: mpsc::UnboundedReceiver<(Delivery, Report)>,
-) {
-    let mut batch = Vec::with_capacity(RECORD_BATCH);
-    while received.recv_many(&mut batch, RECORD_BATCH).await > 0 {
-        if let Err(error) = record_batch(storage.as_ref(), &batch).await {
-            // The leases run out and the deliveries go again.
-            error!(error = %error, count = batch.len(), "cannot record push outcomes");
-        }
-        batch.clear();
-    }
-}
-
-async fn record_batch(
-    storage: &dyn Storage,
-    batch: &[(Delivery, Report)],
-) -> Result<(), StorageError> {
-    let now = Timestamp::now();
-    let mut tx = storage.begin_write().await?;
-    let mut finished = Vec::with_capacity(batch.len());
-    for (delivery, report) in batch {
-        match report {
-            Report::Finished(outcome) => finished.push((delivery, outcome)),
-            Report::Retry { due_at, error } => {
-                tx.push()
-                    .retry_delivery(delivery, *due_at, error.as_ref())
-                    .await?;
-            }
-            Report::Gone => {
-                tx.push().delete_endpoint(&delivery.endpoint).await?;
-                finished.push((delivery, &DeliveryOutcome::Skipped));
-            }
-        }
-    }
-    tx.push().finish_deliveries(&finished, now).await?;
-    tx.commit().await
 }
 
 /// The delay before retry number `attempts + 1`: `first`, doubled for each

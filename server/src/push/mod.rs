@@ -7,6 +7,7 @@
 //! - `vapid`: the server's VAPID key pair and the tokens signed with it.
 //! - `sender`: encrypting and posting one message, reading the answer.
 //! - `dispatcher`: the background task that empties the outbox.
+//! - `recorder`: writes what each send did back to the outbox.
 //!
 //! A request's notifications are queued in its own transaction
 //! ([`Push::enqueue_changes`]), so what commits is always delivered, even
@@ -27,6 +28,7 @@ mod access;
 mod channel;
 mod dispatcher;
 mod endpoint;
+mod recorder;
 mod sender;
 mod vapid;
 

@@ -21,6 +21,8 @@ pub use crate::permissions::Permissions;
 mod conformance;
 mod postgres;
 mod push;
+mod push_sql;
+mod push_transaction;
 mod query;
 mod sql;
 mod sqlite;

@@ -11,13 +11,14 @@ use sqlx::types::Json;
 use sqlx::{PgPool, Postgres};
 use tracing::instrument;
 
-use super::push::{self, Delivery, DeliveryError, DeliveryOutcome, NewNotification, Subscription};
+use super::push::{Delivery, DeliveryError, DeliveryOutcome, NewNotification, Subscription};
 use super::query::Bind;
 use super::sql::{self, ObjectRow};
 use super::{
     Data, Dialect, Entry, Permissions, Query, Scope, Storage, StorageError, StoredObject,
     Timestamp, Transaction,
 };
+use super::{push_sql, push_transaction};
 
 /// How long a request waits for a pooled connection before giving up.
 const ACQUIRE_TIMEOUT_SECS: u64 = 5;
@@ -74,7 +75,7 @@ impl Storage for PostgresStorage {
 }
 
 sql::sql_transaction!(PostgresTransaction, Postgres, Dialect::Postgres, arguments);
-push::push_transaction!(PostgresTransaction, " FOR UPDATE OF d SKIP LOCKED");
+push_transaction::push_transaction!(PostgresTransaction, " FOR UPDATE OF d SKIP LOCKED");
 
 /// The values of a listing query, as Postgres takes them.
 fn arguments(binds: Vec<Bind>) -> Result<PgArguments, StorageError> {

@@ -13,13 +13,14 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, SqlitePool};
 use tracing::instrument;
 
-use super::push::{self, Delivery, DeliveryError, DeliveryOutcome, NewNotification, Subscription};
+use super::push::{Delivery, DeliveryError, DeliveryOutcome, NewNotification, Subscription};
 use super::query::Bind;
 use super::sql::{self, ObjectRow};
 use super::{
     Data, Dialect, Entry, Permissions, Query, Scope, Storage, StorageError, StoredObject,
     Timestamp, Transaction,
 };
+use super::{push_sql, push_transaction};
 
 /// How long a request waits for a pooled connection before giving up.
 const ACQUIRE_TIMEOUT_SECS: u64 = 5;
@@ -93,7 +94,7 @@ impl Storage for SqliteStorage {
 }
 
 sql::sql_transaction!(SqliteTransaction, Sqlite, Dialect::Sqlite, arguments);
-push::push_transaction!(SqliteTransaction, "");
+push_transaction::push_transaction!(SqliteTransaction, "");
 
 /// The values of a listing query, as Sqlite takes them.
 fn arguments(binds: Vec<Bind>) -> Result<SqliteArguments<'static>, StorageError> {

@@ -78,13 +78,15 @@ pub(super) fn has_followers(channels: usize) -> String {
 }
 
 /// Queues notification `$1`, due at `$2`, for the followers of the channels
-/// bound from `$3` on.
+/// bound from `$3` on, but those whose browser said they expire before.
 pub(super) fn enqueue_deliveries(channels: usize) -> String {
     let listed: Vec<String> = (0..channels).map(|n| format!("${}", n + 3)).collect();
     format!(
         "INSERT INTO push_deliveries (notification_id, subscription_id, due_at) \
-         SELECT DISTINCT $1, subscription_id, $2 FROM push_channels \
-         WHERE channel IN ({}) ON CONFLICT DO NOTHING",
+         SELECT DISTINCT $1, c.subscription_id, $2 FROM push_channels c \
+         JOIN push_subscriptions s ON s.id = c.subscription_id \
+         WHERE c.channel IN ({}) AND (s.expiration_time IS NULL OR s.expiration_time > $2) \
+         ON CONFLICT DO NOTHING",
         listed.join(", ")
     )
 }

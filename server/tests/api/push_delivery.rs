@@ -338,3 +338,24 @@ async fn a_collection_sets_the_ttl_of_its_messages() {
     assert!(fake.wait_for_accepted(1, PATIENCE).await);
     assert_eq!(fake.received_by(&browser.token)[0].ttl, 600);
 }
+
+#[tokio::test]
+async fn an_expired_subscription_gets_nothing() {
+    for backend in backends() {
+        let fake = FakePushService::start().await;
+        let app = app_for(backend, &fake).await;
+        let expired = fake.mint();
+        let current = fake.mint();
+        let mut body = crate::subscriptions::body_of(&expired, &[CHANNEL]);
+        body["data"]["expirationTime"] = json!(1_000);
+        app.call(Method::POST, SUBSCRIPTIONS, Some(ALICE), Some(body), &[])
+            .await;
+        subscribe(&app, ALICE, &current, &[CHANNEL]).await;
+
+        app.put_ok(ALICE, &format!("{RECORDS}/r1"), json!({})).await;
+
+        outbox_drained(&app).await;
+        assert_eq!(fake.received_by(&current.token).len(), 1, "{backend:?}");
+        assert!(fake.received_by(&expired.token).is_empty());
+    }
+}

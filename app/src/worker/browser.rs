@@ -89,7 +89,7 @@ async fn ping(worker: &ServiceWorker) -> Result<String, JsValue> {
     let text = event.data().as_string().unwrap_or_default();
     match WorkerMessage::parse(&text) {
         Some(WorkerMessage::Pong { version }) => Ok(version),
-        None => Err(JsValue::from_str(
+        Some(WorkerMessage::Change(_)) | None => Err(JsValue::from_str(
             "the worker answered something unexpected",
         )),
     }

@@ -7,7 +7,7 @@
 // The build fills in the placeholders: the wasm file name carries a hash of
 // its content, so a new build changes this script and the browser installs
 // the new worker.
-import init, { on_message } from "./pkg/worker.js";
+import init, { on_message, on_notification_click, on_push } from "./pkg/worker.js";
 
 const WASM_URL = new URL("./pkg/__WORKER_WASM__", import.meta.url).href;
 const CACHE_PREFIX = "kinto-push-worker-";
@@ -54,4 +54,24 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("message", (event) => {
   event.waitUntil(wasmReady().then(() => on_message(event)));
+});
+
+// A push must end in a notification even when the wasm cannot start: Chrome
+// requires one for every push, and the reader still learns that something
+// changed. The fallback is the worker's own generic notification.
+self.addEventListener("push", (event) => {
+  event.waitUntil(
+    wasmReady().then(
+      () => on_push(event),
+      () =>
+        self.registration.showNotification("kinto-push", {
+          tag: "kinto-push",
+          body: "Something changed. Open the app to see it.",
+        }),
+    ),
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.waitUntil(wasmReady().then(() => on_notification_click(event)));
 });

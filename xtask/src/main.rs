@@ -9,6 +9,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod command;
 mod dev;
 mod server;
@@ -46,6 +47,9 @@ enum Command {
     Test,
     /// Run only the browser tests against a fresh release build.
     E2e,
+    /// Measure the release server's throughput and latency under load, on
+    /// SQLite and PostgreSQL.
+    Bench(bench::Options),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -74,5 +78,6 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Test => test::run_all(&workspace),
         Command::E2e => test::run_end_to_end(&workspace),
+        Command::Bench(options) => bench::run(&workspace, &options),
     }
 }

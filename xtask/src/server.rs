@@ -18,11 +18,28 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pause between two checks of a starting or stopping server.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 const DEFAULT_LISTEN: &str = "127.0.0.1:8888";
+/// util-linux's CPU affinity tool; it execs the command it is given, so the
+/// child's process id is the server's.
+const TASKSET: &str = "taskset";
 
 /// The server command with the site options it needs.
 pub(crate) fn command(workspace: &Workspace, build: &Build) -> Command {
+    with_site_options(Command::new(&build.server_binary), workspace, build)
+}
+
+/// The server command run by `taskset`, so that the server and every thread
+/// it starts stay on `cpu`.
+pub(crate) fn pinned_command(workspace: &Workspace, build: &Build, cpu: usize) -> Command {
+    let mut taskset = Command::new(TASKSET);
+    taskset
+        .arg("--cpu-list")
+        .arg(cpu.to_string())
+        .arg(&build.server_binary);
+    with_site_options(taskset, workspace, build)
+}
+
+fn with_site_options(mut server: Command, workspace: &Workspace, build: &Build) -> Command {
     let site = &workspace.site;
-    let mut server = Command::new(&build.server_binary);
     server
         .current_dir(&workspace.root)
         .env("LEPTOS_OUTPUT_NAME", &site.output_name)
@@ -72,6 +89,11 @@ impl RunningServer {
 
     pub(crate) fn url(&self) -> String {
         format!("http://{}", self.address)
+    }
+
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> Pid {
+        Pid::from_child(&self.child)
     }
 
     fn wait_until_ready(&mut self) -> anyhow::Result<()> {

@@ -228,6 +228,15 @@ fn install_worker(workspace: &Workspace, worker: &Glue) -> anyhow::Result<PathBu
     Ok(wasm_out)
 }
 
+/// Builds the server alone, without the site: enough for the `/v1` API.
+pub(crate) fn build_server_only(workspace: &Workspace, profile: Profile) -> anyhow::Result<Build> {
+    let server_binary = build_server(workspace, profile)?;
+    Ok(Build {
+        server_binary,
+        profile,
+    })
+}
+
 fn build_server(workspace: &Workspace, profile: Profile) -> anyhow::Result<PathBuf> {
     let mut cargo = command::cargo();
     cargo

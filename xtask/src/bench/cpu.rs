@@ -1,0 +1,162 @@
+//! CPU pinning, and the CPU time the server, the load generator and the
+//! database processes spend during a measurement, read from `/proc`.
+
+use std::fs;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use rustix::process::Pid;
+use rustix::thread::{CpuSet, sched_getaffinity, sched_setaffinity};
+
+/// The process name of PostgreSQL's server processes.
+const POSTGRES_PROCESS: &str = "postgres";
+
+/// Pins the calling thread, and every thread and process it starts from now
+/// on, to `cpu`.
+pub(super) fn pin_current_thread(cpu: usize) -> anyhow::Result<()> {
+    let allowed = sched_getaffinity(None).context("reading the CPU affinity")?;
+    if !allowed.is_set(cpu) {
+        bail!("CPU {cpu} is not available to this process (the benchmark needs CPUs 0 and 1)");
+    }
+    let mut only = CpuSet::new();
+    only.set(cpu);
+    sched_setaffinity(None, &only).with_context(|| format!("pinning the load generator to {cpu}"))
+}
+
+/// Reads the CPU time of the processes a measurement involves.
+pub(super) struct CpuMeter {
+    server: Pid,
+    /// Whether the database runs in processes of its own (PostgreSQL).
+    has_database_processes: bool,
+}
+
+/// CPU time used so far, at one instant.
+pub(super) struct CpuReading {
+    at: Instant,
+    server: Duration,
+    driver: Duration,
+    database: Option<Duration>,
+}
+
+/// CPU use over a span of time, in cores (1.0 is one core fully busy).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CpuUse {
+    pub(super) server: f64,
+    pub(super) driver: f64,
+    pub(super) database: Option<f64>,
+}
+
+impl CpuMeter {
+    pub(super) fn new(server: Pid, has_database_processes: bool) -> Self {
+        Self {
+            server,
+            has_database_processes,
+        }
+    }
+
+    pub(super) fn read(&self) -> anyhow::Result<CpuReading> {
+        let at = Instant::now();
+        let server = process_cpu_time(&format!("/proc/{}/stat", self.server.as_raw_nonzero()))?;
+        let driver = process_cpu_time("/proc/self/stat")?;
+        let database = if self.has_database_processes {
+            Some(processes_cpu_time(POSTGRES_PROCESS)?)
+        } else {
+            None
+        };
+        Ok(CpuReading {
+            at,
+            server,
+            driver,
+            database,
+        })
+    }
+}
+
+impl CpuUse {
+    /// CPU use between two readings.
+    pub(super) fn between(start: &CpuReading, end: &CpuReading) -> Self {
+        let wall = end
+            .at
+            .duration_since(start.at)
+            .as_secs_f64()
+            .max(f64::EPSILON);
+        let share = |from: Duration, to: Duration| to.saturating_sub(from).as_secs_f64() / wall;
+        Self {
+            server: share(start.server, end.server),
+            driver: share(start.driver, end.driver),
+            database: start
+                .database
+                .zip(end.database)
+                .map(|(from, to)| share(from, to)),
+        }
+    }
+}
+
+/// User plus system time of the process whose `stat` file is `stat_path`,
+/// all its threads included.
+fn process_cpu_time(stat_path: &str) -> anyhow::Result<Duration> {
+    let stat = fs::read_to_string(stat_path).with_context(|| format!("reading {stat_path}"))?;
+    parse_cpu_time(&stat).with_context(|| format!("parsing {stat_path}"))
+}
+
+/// The summed CPU time of every process named `name`. A process that exits
+/// between the listing and the read is left out.
+fn processes_cpu_time(name: &str) -> anyhow::Result<Duration> {
+    let mut total = Duration::ZERO;
+    for entry in fs::read_dir("/proc").context("listing /proc")? {
+        let path = entry.context("listing /proc")?.path();
+        let Ok(stat) = fs::read_to_string(path.join("stat")) else {
+            continue;
+        };
+        if command_name(&stat) == Some(name) {
+            total += parse_cpu_time(&stat).unwrap_or_default();
+        }
+    }
+    Ok(total)
+}
+
+/// The command name in a `/proc/<pid>/stat` line: `<pid> (<name>) …`.
+fn command_name(stat: &str) -> Option<&str> {
+    let start = stat.find('(')?;
+    let end = stat.rfind(')')?;
+    stat.get(start + 1..end)
+}
+
+/// `utime + stime` from a `/proc/<pid>/stat` line, in clock ticks converted
+/// to time. The name may hold spaces and parentheses, so fields are counted
+/// from its closing parenthesis: `utime` and `stime` are the 12th and 13th
+/// fields after it.
+fn parse_cpu_time(stat: &str) -> Option<Duration> {
+    let after_name = stat.get(stat.rfind(')')? + 1..)?;
+    let mut fields = after_name.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    let ticks_per_second = rustix::param::clock_ticks_per_second().max(1);
+    let nanos = u128::from(user + system) * 1_000_000_000 / u128::from(ticks_per_second);
+    Some(Duration::from_nanos(u64::try_from(nanos).ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STAT: &str = "4242 (kinto (push)) S 1 4242 4242 0 -1 4194560 1500 0 0 0 \
+                        250 50 0 0 20 0 9 0 123456 1000000 2000 18446744073709551615";
+
+    #[test]
+    fn cpu_time_counts_fields_after_the_name() {
+        let ticks = rustix::param::clock_ticks_per_second();
+
+        let time = parse_cpu_time(STAT).unwrap();
+
+        assert_eq!(
+            time,
+            Duration::from_secs(300) / u32::try_from(ticks).unwrap()
+        );
+    }
+
+    #[test]
+    fn command_name_keeps_inner_parentheses() {
+        assert_eq!(command_name(STAT), Some("kinto (push)"));
+    }
+}

@@ -14,6 +14,9 @@ use server::events::Events;
 use server::push::{Dispatcher, Push};
 use server::{AppState, app, storage, telemetry};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     load_dotenv()?;

@@ -202,3 +202,23 @@ impl Push {
 
 /// Shared by the handlers and the dispatcher.
 pub type SharedPush = Arc<Push>;
+
+/// Decodes key material given in either base64 alphabet, padded or not:
+/// browsers and key tools disagree, the protocol wants unpadded base64url.
+pub fn decode_any_base64(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+
+    let url_safe: String = text
+        .trim()
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(url_safe)
+        .ok()
+}

@@ -114,18 +114,7 @@ impl Vapid {
 /// The key as 32 bytes of unpadded base64url, whatever base64 it came in;
 /// a scalar with leading zero bytes may have been written shorter.
 fn normalized_private_key(encoded: &str) -> Result<String, PushError> {
-    let url_safe: String = encoded
-        .trim_end_matches('=')
-        .chars()
-        .map(|c| match c {
-            '+' => '-',
-            '/' => '_',
-            c => c,
-        })
-        .collect();
-    let bytes = BASE64URL
-        .decode(url_safe)
-        .map_err(|_| PushError::InvalidVapidKey)?;
+    let bytes = super::decode_any_base64(encoded).ok_or(PushError::InvalidVapidKey)?;
     if bytes.is_empty() || bytes.len() > 32 {
         return Err(PushError::InvalidVapidKey);
     }

@@ -9,7 +9,7 @@ use super::SubscriptionBody;
 use crate::AppState;
 use crate::auth::UserId;
 use crate::error::ApiError;
-use crate::push::Channel;
+use crate::push::{self, Channel};
 
 /// Length of a browser's P-256 public key, uncompressed.
 pub(super) const P256DH_BYTES: usize = 65;
@@ -57,18 +57,8 @@ pub(super) fn key(
         .and_then(|keys| keys.get(name))
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::invalid("body", &field, "is required"))?;
-    let normalized: String = text
-        .trim_end_matches('=')
-        .chars()
-        .map(|c| match c {
-            '+' => '-',
-            '/' => '_',
-            c => c,
-        })
-        .collect();
-    let decoded = BASE64URL
-        .decode(&normalized)
-        .map_err(|_| ApiError::invalid("body", &field, "expected base64url"))?;
+    let decoded = push::decode_any_base64(text)
+        .ok_or_else(|| ApiError::invalid("body", &field, "expected base64url"))?;
     let is_point = name != "p256dh" || decoded.first() == Some(&4);
     if decoded.len() != bytes || !is_point {
         let description = match name {

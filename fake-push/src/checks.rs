@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
 use jwt_simple::prelude::{ECDSAP256PublicKeyLike, ES256PublicKey, VerificationOptions};
 use serde_json::Value;
 
-use crate::{Received, Shared};
+use crate::{Received, Shared, lock};
 
 /// The largest body a push service must accept.
 const MAX_BODY_BYTES: usize = 4_096;
@@ -65,10 +65,7 @@ pub(crate) fn check(
         });
     }
     let (components, auth) = {
-        let subscriptions = shared
-            .subscriptions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let subscriptions = lock(&shared.subscriptions);
         let minted = subscriptions.get(token).ok_or("no such subscription")?;
         (minted.components.clone(), minted.auth)
     };

@@ -2,25 +2,39 @@
 //! as the real ones, for tests and benchmarks.
 //!
 //! It mints subscriptions (a P-256 key pair and an auth secret each, like a
-//! browser), receives pushes at their endpoints, checks the headers (`TTL`,
-//! `Topic`, `Urgency`, `Content-Encoding`), the VAPID token (an ES256
-//! signature by the `k` key, `aud` equal to its own origin, port included,
-//! `exp` within 24 hours, a `sub` contact) and decrypts the `aes128gcm`
-//! body. Each subscription can be told to answer with an error, to rate
-//! limit, or to answer slowly. In fast mode it skips the decryption and the
-//! signature check, to measure a sender rather than itself.
+//! browser), or registers keys a test made itself, receives pushes at their
+//! endpoints, checks the headers (`TTL`, `Topic`, `Urgency`,
+//! `Content-Encoding`), the VAPID token (an ES256 signature by the `k` key,
+//! `aud` equal to its own origin, port included, `exp` within 24 hours, a
+//! `sub` contact) and decrypts the `aes128gcm` body. Each subscription can be
+//! told to answer with an error, to rate limit, or to answer slowly. In fast
+//! mode it skips the decryption and the signature check, to measure a sender
+//! rather than itself.
+//!
+//! Besides the endpoints, it serves a JSON control API for tests in another
+//! process (the `fake-push` binary runs the service on its own for the
+//! Playwright specs):
+//!
+//! - `POST /control/subscriptions` mints a subscription, or, with a body
+//!   `{"p256dh", "private_key", "auth"}` (base64url), registers those keys;
+//!   it answers `{"token", "endpoint", "expirationTime", "keys": {"p256dh",
+//!   "auth"}}`.
+//! - `GET /control/subscriptions/{token}/messages` lists what the endpoint
+//!   accepted: `[{"payload", "ttl", "topic", "urgency"}]`, oldest first.
+//! - `PUT /control/subscriptions/{token}/behavior` sets what the endpoint
+//!   answers: `{"accept": true}`, `{"status": 410}`, `{"fail_times":
+//!   {"status": 500, "times": 2}}`, `{"rate_limit": {"retry_after_secs": 1,
+//!   "times": 1}}` or `{"slow_ms": 200}`.
+//! - `GET /control/stats` counts the pushes: `{"accepted", "refused",
+//!   "refusals": [{"token", "status", "reason"}]}`.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
@@ -30,6 +44,13 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 mod checks;
+mod control;
+mod endpoint;
+mod keys;
+#[cfg(test)]
+mod sender;
+
+pub use keys::RegisterError;
 
 /// What a subscription's endpoint answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +95,17 @@ pub struct Received {
     pub claims: Value,
 }
 
+/// How [`FakePushService::listen`] runs the service.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Fast mode: the checks of the headers stay, the decryption and the
+    /// signature check go.
+    pub is_fast: bool,
+    /// Print one line per push to standard error: the token, the status
+    /// answered and why a push was refused.
+    pub logs_pushes: bool,
+}
+
 /// A running fake push service; it stops when dropped.
 pub struct FakePushService {
     address: SocketAddr,
@@ -84,6 +116,7 @@ pub struct FakePushService {
 struct Shared {
     origin: String,
     is_fast: bool,
+    logs_pushes: bool,
     subscriptions: Mutex<HashMap<String, Minted>>,
     received: Mutex<Vec<Received>>,
     /// Pushes accepted, in fast mode too.
@@ -107,23 +140,42 @@ impl FakePushService {
     ///
     /// When no loopback port can be bound.
     pub async fn start() -> Self {
-        Self::start_with(false).await
+        Self::start_on_free_port(Options::default()).await
     }
 
     /// Starts the service in fast mode: the checks of the headers stay, the
     /// decryption and the signature check go.
+    ///
+    /// # Panics
+    ///
+    /// When no loopback port can be bound.
     pub async fn start_fast() -> Self {
-        Self::start_with(true).await
+        let options = Options {
+            is_fast: true,
+            ..Options::default()
+        };
+        Self::start_on_free_port(options).await
     }
 
-    async fn start_with(is_fast: bool) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
+    async fn start_on_free_port(options: Options) -> Self {
+        let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        Self::listen(loopback, options)
             .await
-            .expect("a free loopback port");
-        let address = listener.local_addr().expect("the bound address");
+            .expect("a free loopback port")
+    }
+
+    /// Starts the service on `address` (port 0 picks a free one).
+    ///
+    /// # Errors
+    ///
+    /// When `address` cannot be bound.
+    pub async fn listen(address: SocketAddr, options: Options) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(address).await?;
+        let address = listener.local_addr()?;
         let shared = Arc::new(Shared {
             origin: format!("http://{address}"),
-            is_fast,
+            is_fast: options.is_fast,
+            logs_pushes: options.logs_pushes,
             subscriptions: Mutex::new(HashMap::new()),
             received: Mutex::new(Vec::new()),
             accepted: AtomicU64::new(0),
@@ -132,16 +184,17 @@ impl FakePushService {
             next_token: AtomicU64::new(1),
         });
         let router = Router::new()
-            .route("/push/{token}", post(receive))
+            .route("/push/{token}", post(endpoint::receive))
+            .merge(control::router())
             .with_state(Arc::clone(&shared));
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        Self {
+        Ok(Self {
             address,
             shared,
             server,
-        }
+        })
     }
 
     /// `http://127.0.0.1:<port>`: what the sender must put in `aud`, and
@@ -169,55 +222,52 @@ impl FakePushService {
     ///
     /// When the key pair cannot be generated.
     pub fn mint_with(&self, behavior: Behavior) -> FakeSubscription {
-        let (keys, auth) = ece::generate_keypair_and_auth_secret().expect("a P-256 key pair");
-        let components = keys.raw_components().expect("the key pair's components");
-        let public_key = keys.pub_as_raw().expect("the public key");
-        let number = self.shared.next_token.fetch_add(1, Ordering::SeqCst);
-        let token = format!("sub{number}");
-        let minted = Minted {
-            components,
-            auth,
-            behavior,
-        };
-        self.lock_subscriptions().insert(token.clone(), minted);
-        FakeSubscription {
-            endpoint: format!("{}/push/{token}", self.shared.origin),
-            token,
-            p256dh: BASE64URL.encode(public_key),
-            auth: BASE64URL.encode(auth),
-        }
+        self.shared.mint(behavior).expect("a P-256 key pair")
     }
 
-    /// Sets how the endpoint of `token` answers from now on.
+    /// A new subscription for keys made elsewhere, the way a test that
+    /// plays the browser holds them: `p256dh` (the 65-byte public point),
+    /// `private_key` (the 32-byte private scalar) and `auth` (16 bytes), all
+    /// base64url. Its endpoint accepts pushes and decrypts them with these
+    /// keys.
+    ///
+    /// # Errors
+    ///
+    /// [`RegisterError`] when a field does not decode to what it must hold,
+    /// or when the private key is not the public key's.
+    pub fn register(
+        &self,
+        p256dh: &str,
+        private_key: &str,
+        auth: &str,
+    ) -> Result<FakeSubscription, RegisterError> {
+        let keys = keys::parse_keys(p256dh, private_key, auth)?;
+        Ok(self
+            .shared
+            .insert(keys.components, keys.auth, Behavior::Accept))
+    }
+
+    /// Sets how the endpoint of `token` answers from now on; an unknown
+    /// token is ignored.
     pub fn set_behavior(&self, token: &str, behavior: Behavior) {
-        if let Some(minted) = self.lock_subscriptions().get_mut(token) {
-            minted.behavior = behavior;
-        }
+        self.shared.set_behavior(token, behavior);
     }
 
     /// Every push that passed the checks so far.
     pub fn received(&self) -> Vec<Received> {
-        self.shared
-            .received
-            .lock()
-            .map(|received| received.clone())
-            .unwrap_or_default()
+        lock(&self.shared.received).clone()
     }
 
     /// The pushes `token` received.
     pub fn received_by(&self, token: &str) -> Vec<Received> {
-        let mut received = self.received();
-        received.retain(|push| push.token == token);
-        received
+        self.shared.received_by(token)
     }
 
     /// How many pushes each subscription received, by token.
     pub fn received_counts(&self) -> HashMap<String, usize> {
         let mut counts = HashMap::new();
-        if let Ok(received) = self.shared.received.lock() {
-            for push in received.iter() {
-                *counts.entry(push.token.clone()).or_default() += 1;
-            }
+        for push in lock(&self.shared.received).iter() {
+            *counts.entry(push.token.clone()).or_default() += 1;
         }
         counts
     }
@@ -229,11 +279,7 @@ impl FakePushService {
 
     /// The pushes answered otherwise: token, status and why.
     pub fn refused(&self) -> Vec<(String, u16, String)> {
-        self.shared
-            .refused
-            .lock()
-            .map(|refused| refused.clone())
-            .unwrap_or_default()
+        lock(&self.shared.refused).clone()
     }
 
     /// Waits until `accepted()` reaches `count`; false on timeout.
@@ -249,13 +295,6 @@ impl FakePushService {
             }
         }
     }
-
-    fn lock_subscriptions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Minted>> {
-        self.shared
-            .subscriptions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
 }
 
 impl Drop for FakePushService {
@@ -264,96 +303,136 @@ impl Drop for FakePushService {
     }
 }
 
-async fn receive(
-    State(shared): State<Arc<Shared>>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let behavior = {
-        let mut subscriptions = shared
-            .subscriptions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some(minted) = subscriptions.get_mut(&token) else {
-            return refuse(&shared, &token, 404, "no such subscription");
+impl Shared {
+    /// A subscription with fresh keys.
+    fn mint(&self, behavior: Behavior) -> Result<FakeSubscription, ece::Error> {
+        let (keys, auth) = ece::generate_keypair_and_auth_secret()?;
+        let components = keys.raw_components()?;
+        Ok(self.insert(components, auth, behavior))
+    }
+
+    /// Stores keys under a new token and describes their subscription.
+    fn insert(
+        &self,
+        components: EcKeyComponents,
+        auth: [u8; 16],
+        behavior: Behavior,
+    ) -> FakeSubscription {
+        let number = self.next_token.fetch_add(1, Ordering::SeqCst);
+        let token = format!("sub{number}");
+        let subscription = FakeSubscription {
+            endpoint: format!("{}/push/{token}", self.origin),
+            token: token.clone(),
+            p256dh: BASE64URL.encode(components.public_key()),
+            auth: BASE64URL.encode(auth),
         };
-        next_behavior(&mut minted.behavior)
-    };
-    match behavior {
-        Behavior::Accept => {}
-        Behavior::Slow(delay) => tokio::time::sleep(delay).await,
-        Behavior::Status(status) | Behavior::FailTimes { status, .. } => {
-            return refuse(&shared, &token, status, "told to fail");
-        }
-        Behavior::RateLimit {
-            retry_after_secs, ..
-        } => {
-            let mut response = refuse(&shared, &token, 429, "told to rate limit");
-            if let Some(seconds) = retry_after_secs {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            }
-            return response;
-        }
+        let minted = Minted {
+            components,
+            auth,
+            behavior,
+        };
+        lock(&self.subscriptions).insert(token, minted);
+        subscription
     }
 
-    match checks::check(&shared, &token, &headers, &body) {
-        Ok(received) => {
-            if let Ok(mut all) = shared.received.lock() {
-                all.push(received);
-            }
-            shared.accepted.fetch_add(1, Ordering::SeqCst);
-            shared.arrived.notify_waiters();
-            StatusCode::CREATED.into_response()
-        }
-        Err(reason) => refuse(&shared, &token, 400, &reason),
+    /// Sets the behavior of `token`; false when there is no such token.
+    fn set_behavior(&self, token: &str, behavior: Behavior) -> bool {
+        let mut subscriptions = lock(&self.subscriptions);
+        let Some(minted) = subscriptions.get_mut(token) else {
+            return false;
+        };
+        minted.behavior = behavior;
+        true
+    }
+
+    fn has_subscription(&self, token: &str) -> bool {
+        lock(&self.subscriptions).contains_key(token)
+    }
+
+    fn received_by(&self, token: &str) -> Vec<Received> {
+        let received = lock(&self.received);
+        received
+            .iter()
+            .filter(|push| push.token == token)
+            .cloned()
+            .collect()
     }
 }
 
-/// The answer for this push; a behavior that lasts a number of times counts
-/// one down, and turns into `Accept` once spent.
-fn next_behavior(behavior: &mut Behavior) -> Behavior {
-    let now = behavior.clone();
-    match behavior {
-        Behavior::RateLimit { times, .. } | Behavior::FailTimes { times, .. } => {
-            if *times == 0 {
-                *behavior = Behavior::Accept;
-                return Behavior::Accept;
-            }
-            *times -= 1;
-        }
-        Behavior::Accept | Behavior::Status(_) | Behavior::Slow(_) => {}
-    }
-    now
-}
-
-fn refuse(shared: &Shared, token: &str, status: u16, reason: &str) -> Response {
-    if let Ok(mut refused) = shared.refused.lock() {
-        refused.push((token.to_owned(), status, reason.to_owned()));
-    }
-    shared.arrived.notify_waiters();
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    (status, reason.to_owned()).into_response()
+/// Locks `mutex`, also after a panic in another holder: every update here
+/// leaves the data whole.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
-    #[test]
-    fn limited_behaviors_count_down_then_accept() {
-        let mut behavior = Behavior::FailTimes {
-            status: 500,
-            times: 1,
-        };
+    #[tokio::test]
+    async fn registered_keys_decrypt_what_is_sent_to_them() {
+        let fake = FakePushService::start().await;
+        let (keys, auth) = ece::generate_keypair_and_auth_secret().unwrap();
+        let components = keys.raw_components().unwrap();
+        let subscription = fake
+            .register(
+                &BASE64URL.encode(components.public_key()),
+                &BASE64URL.encode(components.private_key()),
+                &BASE64URL.encode(auth),
+            )
+            .unwrap();
+        let payload = json!({"channel": "/buckets/b/collections/c"});
 
-        assert!(matches!(
-            next_behavior(&mut behavior),
-            Behavior::FailTimes { .. }
-        ));
-        assert_eq!(next_behavior(&mut behavior), Behavior::Accept);
-        assert_eq!(behavior, Behavior::Accept);
+        let status = sender::send(
+            fake.origin(),
+            &subscription.endpoint,
+            &subscription.p256dh,
+            &subscription.auth,
+            &payload,
+        )
+        .await;
+
+        assert_eq!(status, 201, "{:?}", fake.refused());
+        let received = fake.received_by(&subscription.token);
+        assert_eq!(received.len(), 1);
+        assert_eq!(received[0].payload, payload);
+        assert_eq!(received[0].ttl, 60);
+    }
+
+    #[tokio::test]
+    async fn a_push_signed_for_another_origin_is_refused() {
+        let fake = FakePushService::start().await;
+        let subscription = fake.mint();
+
+        let status = sender::send(
+            "http://127.0.0.1:1",
+            &subscription.endpoint,
+            &subscription.p256dh,
+            &subscription.auth,
+            &json!({}),
+        )
+        .await;
+
+        assert_eq!(status, 400);
+        assert_eq!(fake.accepted(), 0);
+        assert!(fake.refused()[0].2.starts_with("aud is not"));
+    }
+
+    #[tokio::test]
+    async fn register_refuses_keys_that_are_not_one_pair() {
+        let fake = FakePushService::start().await;
+        let minted = fake.mint();
+        let (other, _) = ece::generate_keypair_and_auth_secret().unwrap();
+        let other_private_key = other.raw_components().unwrap().private_key().to_vec();
+
+        let registered = fake.register(
+            &minted.p256dh,
+            &BASE64URL.encode(other_private_key),
+            &minted.auth,
+        );
+
+        assert_eq!(registered.err(), Some(RegisterError::Mismatched));
     }
 }

@@ -1,13 +1,16 @@
-//! Starting and stopping the `kinto-push` server the build produced.
+//! Starting and stopping the `kinto-push` server the build produced, and the
+//! fake push service the browser tests send to.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use rustix::process::{Pid, Signal, kill_process};
 
+use crate::command;
 use crate::site::{Build, Profile};
 use crate::workspace::Workspace;
 
@@ -21,6 +24,11 @@ const DEFAULT_LISTEN: &str = "127.0.0.1:8888";
 /// util-linux's CPU affinity tool; it execs the command it is given, so the
 /// child's process id is the server's.
 const TASKSET: &str = "taskset";
+/// The package and binary of the fake push service.
+const FAKE_PUSH: &str = "fake-push";
+/// What answers 200 once a server is ready.
+const HEARTBEAT_PATH: &str = "/v1/__heartbeat__";
+const FAKE_PUSH_READY_PATH: &str = "/control/stats";
 
 /// The server command with the site options it needs.
 pub(crate) fn command(workspace: &Workspace, build: &Build) -> Command {
@@ -69,24 +77,71 @@ pub(crate) fn run_foreground(workspace: &Workspace, build: &Build) -> anyhow::Re
     Ok(())
 }
 
-/// A server started in the background; stopped when dropped.
+/// Builds the fake push service's binary in release mode and returns its
+/// path.
+pub(crate) fn build_fake_push(workspace: &Workspace) -> anyhow::Result<PathBuf> {
+    command::run(
+        command::cargo()
+            .args([
+                "build",
+                "--release",
+                "--package",
+                FAKE_PUSH,
+                "--bin",
+                FAKE_PUSH,
+            ])
+            .current_dir(&workspace.root),
+    )?;
+    Ok(workspace.target_dir.join("release").join(FAKE_PUSH))
+}
+
+/// A server started in the background: the kinto-push server or the fake
+/// push service; stopped when dropped.
 pub(crate) struct RunningServer {
     child: Child,
     pub(crate) address: SocketAddr,
+    /// What messages call it: "the server", "the fake push service".
+    name: &'static str,
+    /// What answers 200 once it is ready.
+    ready_path: &'static str,
 }
 
 impl RunningServer {
     /// Starts `server` on `address` and waits until its heartbeat answers.
     pub(crate) fn start(mut server: Command, address: SocketAddr) -> anyhow::Result<Self> {
-        let child = server
-            .env("KINTO_PUSH_LISTEN", address.to_string())
+        server.env("KINTO_PUSH_LISTEN", address.to_string());
+        Self::spawn(server, address, "the server", HEARTBEAT_PATH)
+    }
+
+    /// Starts the fake push service `fake` (a command of the binary that
+    /// [`build_fake_push`] made) on `address` and waits until its control
+    /// API answers.
+    pub(crate) fn start_fake_push(mut fake: Command, address: SocketAddr) -> anyhow::Result<Self> {
+        fake.arg("--listen").arg(address.to_string());
+        Self::spawn(fake, address, "the fake push service", FAKE_PUSH_READY_PATH)
+    }
+
+    fn spawn(
+        mut command: Command,
+        address: SocketAddr,
+        name: &'static str,
+        ready_path: &'static str,
+    ) -> anyhow::Result<Self> {
+        let child = command
             .spawn()
-            .context("starting the server")?;
-        let mut running = Self { child, address };
+            .with_context(|| format!("starting {name}"))?;
+        let mut running = Self {
+            child,
+            address,
+            name,
+            ready_path,
+        };
         running.wait_until_ready()?;
         Ok(running)
     }
 
+    /// `http://<address>`: the server's URL, or the fake push service's
+    /// origin.
     pub(crate) fn url(&self) -> String {
         format!("http://{}", self.address)
     }
@@ -98,18 +153,19 @@ impl RunningServer {
 
     fn wait_until_ready(&mut self) -> anyhow::Result<()> {
         let started = Instant::now();
+        let name = self.name;
         while started.elapsed() < STARTUP_TIMEOUT {
             if let Some(status) = self.child.try_wait()? {
-                bail!("the server exited during startup ({status})");
+                bail!("{name} exited during startup ({status})");
             }
-            // Another server on the same port would answer too: only a
-            // heartbeat while our child still runs counts.
-            if heartbeat_answers(self.address) && self.child.try_wait()?.is_none() {
+            // Another server on the same port would answer too: only an
+            // answer while our child still runs counts.
+            if answers_ok(self.address, self.ready_path) && self.child.try_wait()?.is_none() {
                 return Ok(());
             }
             std::thread::sleep(POLL_INTERVAL);
         }
-        bail!("the server did not answer within {STARTUP_TIMEOUT:?}")
+        bail!("{name} did not answer within {STARTUP_TIMEOUT:?}")
     }
 
     /// Asks the server to shut down gracefully (SIGTERM) and waits for it,
@@ -131,12 +187,15 @@ impl RunningServer {
                 }
                 std::thread::sleep(POLL_INTERVAL);
             }
-            eprintln!("server: still running {SHUTDOWN_TIMEOUT:?} after SIGTERM, killing it");
+            let name = self.name;
+            eprintln!("{name} still runs {SHUTDOWN_TIMEOUT:?} after SIGTERM: killing it");
         }
-        self.child.kill().context("killing the server")?;
+        self.child
+            .kill()
+            .with_context(|| format!("killing {}", self.name))?;
         self.child
             .wait()
-            .context("waiting for the server to stop")?;
+            .with_context(|| format!("waiting for {} to stop", self.name))?;
         Ok(())
     }
 }
@@ -154,14 +213,13 @@ pub(crate) fn free_loopback_address() -> anyhow::Result<SocketAddr> {
     Ok(listener.local_addr()?)
 }
 
-/// True when `GET /v1/__heartbeat__` answers 200.
-fn heartbeat_answers(address: SocketAddr) -> bool {
+/// True when `GET <path>` answers 200.
+fn answers_ok(address: SocketAddr, path: &str) -> bool {
     let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_millis(500)) else {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request =
-        format!("GET /v1/__heartbeat__ HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
     if stream.write_all(request.as_bytes()).is_err() {
         return false;
     }

@@ -1,8 +1,9 @@
 //! The test run: the workspace's cargo tests, then the browser tests and the
 //! real Kinto clients against a release build that this command starts and
-//! stops itself.
+//! stops itself, together with the fake push service it sends to.
 
 use std::fs::File;
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::Context;
@@ -11,6 +12,15 @@ use crate::server::{self, RunningServer};
 use crate::site::{self, Profile};
 use crate::workspace::Workspace;
 use crate::{command, setup};
+
+/// The server's default push origins, kept beside the fake's, so that the
+/// subscriptions a real browser makes stay allowed.
+const BROWSER_PUSH_ORIGINS: &str = "https://fcm.googleapis.com,\
+    https://updates.push.services.mozilla.com,\
+    https://*.push.apple.com,\
+    https://*.notify.windows.com";
+/// The contact the server gives the push services in its VAPID tokens.
+const VAPID_SUBJECT: &str = "mailto:e2e@kinto-push.example";
 
 /// Everything, in order of cost: cargo tests first, browsers last.
 pub(crate) fn run_all(workspace: &Workspace) -> anyhow::Result<()> {
@@ -44,12 +54,19 @@ fn end_to_end(workspace: &Workspace) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data).context("creating the e2e folder")?;
     let database_url = format!("sqlite://{}", data.join("e2e.sqlite3").display());
 
+    // The fake push service starts first: the server only accepts
+    // subscriptions on origins it is told about at startup.
+    let fake_push = start_fake_push(workspace, &data)?;
+    let push_origins = format!("{},{BROWSER_PUSH_ORIGINS}", fake_push.url());
+
     // The server's log goes to a file, so Playwright's report stays readable.
     let log_path = data.join("server.log");
     let log = File::create(&log_path).context("creating the server log")?;
     let mut server_command = server::command(workspace, &build);
     server_command
         .env("KINTO_PUSH_DATABASE_URL", database_url)
+        .env("KINTO_PUSH_PUSH_ALLOWED_ORIGINS", push_origins)
+        .env("KINTO_PUSH_VAPID_SUBJECT", VAPID_SUBJECT)
         .stdout(log.try_clone().context("sharing the server log")?)
         .stderr(log);
     let server = RunningServer::start(server_command, server::free_loopback_address()?)
@@ -65,11 +82,31 @@ fn end_to_end(workspace: &Workspace) -> anyhow::Result<()> {
             .arg("test")
             .current_dir(workspace.root.join("end2end"))
             .env("KINTO_PUSH_E2E_URL", server.url())
+            .env("FAKE_PUSH_URL", fake_push.url())
             .env("CHROMIUM_PATH", setup::chromium_path()),
     )
     .and_then(|()| run_clients(workspace, &server.url()));
-    server.stop()?;
-    outcome
+    // The server stops first: it may still be sending to the fake.
+    let stopped = server.stop().and_then(|()| fake_push.stop());
+    outcome.and(stopped)
+}
+
+/// Builds and starts the fake push service, with its log in `data`.
+fn start_fake_push(workspace: &Workspace, data: &Path) -> anyhow::Result<RunningServer> {
+    let binary = server::build_fake_push(workspace)?;
+    let log_path = data.join("fake-push.log");
+    let log = File::create(&log_path).context("creating the fake push service's log")?;
+    let mut fake = Command::new(binary);
+    fake.stdout(log.try_clone().context("sharing the fake push log")?)
+        .stderr(log);
+    let fake_push = RunningServer::start_fake_push(fake, server::free_loopback_address()?)
+        .with_context(|| format!("the fake push service's log: {}", log_path.display()))?;
+    println!(
+        "e2e: fake push service at {} (log: {})",
+        fake_push.url(),
+        log_path.display()
+    );
+    Ok(fake_push)
 }
 
 /// The real Kinto clients, kinto.js and kinto-http.py, against `url`.

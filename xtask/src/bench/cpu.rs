@@ -1,5 +1,6 @@
-//! CPU pinning, and the CPU time the server, the load generator and the
-//! database processes spend during a measurement, read from `/proc`.
+//! CPU pinning, and the CPU time the server, the load generator, the
+//! database processes and everything else on the machine spend during a
+//! measurement, read from `/proc`.
 
 use std::fs;
 use std::time::{Duration, Instant};
@@ -36,6 +37,9 @@ pub(super) struct CpuReading {
     server: Duration,
     driver: Duration,
     database: Option<Duration>,
+    /// Every CPU's busy time, all processes and the hypervisor's steal
+    /// included.
+    machine: Duration,
 }
 
 /// CPU use over a span of time, in cores (1.0 is one core fully busy).
@@ -44,6 +48,10 @@ pub(super) struct CpuUse {
     pub(super) server: f64,
     pub(super) driver: f64,
     pub(super) database: Option<f64>,
+    /// What the machine spent on anything else: other processes, the kernel
+    /// on their behalf, time stolen by the hypervisor. More than a few
+    /// percent means the figures are disturbed.
+    pub(super) other: f64,
 }
 
 impl CpuMeter {
@@ -63,11 +71,13 @@ impl CpuMeter {
         } else {
             None
         };
+        let machine = machine_busy_time()?;
         Ok(CpuReading {
             at,
             server,
             driver,
             database,
+            machine,
         })
     }
 }
@@ -81,13 +91,19 @@ impl CpuUse {
             .as_secs_f64()
             .max(f64::EPSILON);
         let share = |from: Duration, to: Duration| to.saturating_sub(from).as_secs_f64() / wall;
+        let server = share(start.server, end.server);
+        let driver = share(start.driver, end.driver);
+        let database = start
+            .database
+            .zip(end.database)
+            .map(|(from, to)| share(from, to));
+        let machine = share(start.machine, end.machine);
+        let other = (machine - server - driver - database.unwrap_or_default()).max(0.0);
         Self {
-            server: share(start.server, end.server),
-            driver: share(start.driver, end.driver),
-            database: start
-                .database
-                .zip(end.database)
-                .map(|(from, to)| share(from, to)),
+            server,
+            driver,
+            database,
+            other,
         }
     }
 }
@@ -115,6 +131,30 @@ fn processes_cpu_time(name: &str) -> anyhow::Result<Duration> {
     Ok(total)
 }
 
+/// The busy time of all CPUs together, from the `cpu` line of `/proc/stat`:
+/// everything but idle and I/O wait.
+fn machine_busy_time() -> anyhow::Result<Duration> {
+    let stat = fs::read_to_string("/proc/stat").context("reading /proc/stat")?;
+    parse_machine_busy(&stat).context("parsing /proc/stat")
+}
+
+/// `user nice system idle iowait irq softirq steal …`: guest time is already
+/// counted in `user`.
+fn parse_machine_busy(stat: &str) -> Option<Duration> {
+    let line = stat.lines().find(|line| line.starts_with("cpu "))?;
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let [user, nice, system, _idle, _iowait, irq, softirq, steal] = ticks[..] else {
+        return None;
+    };
+    Some(ticks_to_time(user + nice + system + irq + softirq + steal))
+}
+
 /// The command name in a `/proc/<pid>/stat` line: `<pid> (<name>) …`.
 fn command_name(stat: &str) -> Option<&str> {
     let start = stat.find('(')?;
@@ -131,9 +171,14 @@ fn parse_cpu_time(stat: &str) -> Option<Duration> {
     let mut fields = after_name.split_whitespace().skip(11);
     let user: u64 = fields.next()?.parse().ok()?;
     let system: u64 = fields.next()?.parse().ok()?;
+    Some(ticks_to_time(user + system))
+}
+
+/// Clock ticks (`USER_HZ`) as time.
+fn ticks_to_time(ticks: u64) -> Duration {
     let ticks_per_second = rustix::param::clock_ticks_per_second().max(1);
-    let nanos = u128::from(user + system) * 1_000_000_000 / u128::from(ticks_per_second);
-    Some(Duration::from_nanos(u64::try_from(nanos).ok()?))
+    Duration::from_secs(ticks / ticks_per_second)
+        + Duration::from_secs(ticks % ticks_per_second) / ticks_per_second as u32
 }
 
 #[cfg(test)]
@@ -152,6 +197,19 @@ mod tests {
         assert_eq!(
             time,
             Duration::from_secs(300) / u32::try_from(ticks).unwrap()
+        );
+    }
+
+    #[test]
+    fn machine_busy_time_leaves_out_idle_and_io_wait() {
+        let ticks = rustix::param::clock_ticks_per_second();
+        let stat = "cpu  100 10 50 9000 40 5 5 30 0 0\ncpu0 50 5 25 4500 20 2 3 15 0 0\n";
+
+        let busy = parse_machine_busy(stat).unwrap();
+
+        assert_eq!(
+            busy,
+            Duration::from_secs(200) / u32::try_from(ticks).unwrap()
         );
     }
 

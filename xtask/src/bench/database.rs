@@ -80,13 +80,24 @@ impl Database {
         let server = server.trim_end_matches('/').to_owned();
         let drop = format!("DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)");
         let create = format!("CREATE DATABASE {POSTGRES_DATABASE}");
-        psql(&server, &[&drop, &create]).context("creating the benchmark's database")?;
+        psql(&admin_url(&server), &[&drop, &create])
+            .context("creating the benchmark's database")?;
         Ok(Self {
             backend: Backend::Postgres,
             url: format!("{server}/{POSTGRES_DATABASE}"),
             folder: run_folder(workspace, Backend::Postgres)?,
             postgres_server: Some(server),
         })
+    }
+
+    /// Gathers the planner's statistics on PostgreSQL, as autovacuum does
+    /// on its own a while after a bulk load (when it is on): without them
+    /// the planner may pick a worse index for the seeded tables.
+    pub(super) fn analyze(&self) -> anyhow::Result<()> {
+        if self.backend != Backend::Postgres {
+            return Ok(());
+        }
+        psql(&self.url, &["ANALYZE"]).context("analyzing the seeded database")
     }
 
     /// Drops the PostgreSQL database. The SQLite file stays, with the server's
@@ -96,14 +107,14 @@ impl Database {
             return Ok(());
         };
         let drop = format!("DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)");
-        psql(server, &[&drop]).context("dropping the benchmark's database")
+        psql(&admin_url(server), &[&drop]).context("dropping the benchmark's database")
     }
 }
 
 /// Why the PostgreSQL server at `server` cannot be used, or `None` when it
 /// answers.
 pub(super) fn postgres_unreachable(server: &str) -> Option<String> {
-    match psql(server.trim_end_matches('/'), &["SELECT 1"]) {
+    match psql(&admin_url(server.trim_end_matches('/')), &["SELECT 1"]) {
         Ok(()) => None,
         Err(error) => Some(format!("{error:#}")),
     }
@@ -121,11 +132,16 @@ fn run_folder(workspace: &Workspace, backend: Backend) -> anyhow::Result<PathBuf
     Ok(folder)
 }
 
-/// Runs each of `statements` with `psql` on the server's admin database.
-fn psql(server: &str, statements: &[&str]) -> anyhow::Result<()> {
+/// The URL of the admin database of the PostgreSQL server at `server`.
+fn admin_url(server: &str) -> String {
+    format!("{server}/{POSTGRES_ADMIN_DATABASE}")
+}
+
+/// Runs each of `statements` with `psql` on the database at `url`.
+fn psql(url: &str, statements: &[&str]) -> anyhow::Result<()> {
     let mut psql = Command::new("psql");
     psql.args(["--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1"])
-        .arg(format!("--dbname={server}/{POSTGRES_ADMIN_DATABASE}"));
+        .arg(format!("--dbname={url}"));
     for statement in statements {
         psql.arg(format!("--command={statement}"));
     }

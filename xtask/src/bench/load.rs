@@ -229,3 +229,41 @@ fn merge(total: &mut ClientTally, client: ClientTally) {
     total.latencies.extend(client.latencies);
     total.last_answer = total.last_answer.max(client.last_answer);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measurement(latencies_ms: impl Iterator<Item = u64>) -> Measurement {
+        Measurement {
+            scenario: Scenario::Get,
+            successes: 0,
+            errors: 0,
+            error_kinds: BTreeMap::new(),
+            latencies: latencies_ms.map(Duration::from_millis).collect(),
+            elapsed: Duration::from_secs(1),
+            cpu: CpuUse {
+                server: 0.0,
+                driver: 0.0,
+                database: None,
+                other: 0.0,
+            },
+        }
+    }
+
+    #[test]
+    fn percentiles_take_the_nearest_rank() {
+        let measured = measurement(1..=200);
+
+        assert_eq!(measured.percentile(0.50), Duration::from_millis(100));
+        assert_eq!(measured.percentile(0.99), Duration::from_millis(198));
+        assert_eq!(measured.max_latency(), Duration::from_millis(200));
+    }
+
+    #[test]
+    fn percentiles_of_nothing_are_zero() {
+        let measured = measurement(std::iter::empty());
+
+        assert_eq!(measured.percentile(0.99), Duration::ZERO);
+    }
+}

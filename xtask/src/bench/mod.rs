@@ -3,12 +3,13 @@
 //!
 //! The server runs pinned to CPU 0 and the load generator, on one thread,
 //! pinned to CPU 1, so the figures are per server core. For each backend the
-//! command starts the server on a fresh database, seeds it, then runs each
-//! scenario for a warmup and a measurement, and prints one table at the end.
+//! command starts the server on a fresh database, seeds it (and has
+//! PostgreSQL gather its planner statistics), then runs each scenario for a
+//! warmup and a measurement, and prints one table at the end.
 
 use std::fs::File;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
@@ -214,7 +215,10 @@ fn measure_database(
     let meter = CpuMeter::new(server.pid(), database.backend == Backend::Postgres);
     let measured = runtime.block_on(async {
         let target = Target::new(server.address)?;
+        let seeding = Instant::now();
         let fixture = seed::prepare(&target, limits.clients).await?;
+        database.analyze()?;
+        println!("bench: {backend}: seeded in {:.1?}", seeding.elapsed());
         let mut measurements = Vec::with_capacity(scenarios.len());
         for &scenario in scenarios {
             let measurement = load::run(&target, &fixture, scenario, limits, &meter).await?;

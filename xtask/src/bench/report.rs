@@ -16,7 +16,7 @@ pub(super) enum Outcome {
     Skipped { scenario: &'static str, why: String },
 }
 
-const HEADERS: [&str; 11] = [
+const HEADERS: [&str; 12] = [
     "backend",
     "scenario",
     "req/s",
@@ -28,6 +28,7 @@ const HEADERS: [&str; 11] = [
     "server CPU",
     "client CPU",
     "db CPU",
+    "other CPU",
 ];
 
 /// The table as text, its columns padded to line up; `markdown` makes it a
@@ -111,6 +112,7 @@ fn cells(row: &Row) -> Vec<String> {
             .cpu
             .database
             .map_or_else(|| "-".to_owned(), percent),
+        percent(measurement.cpu.other),
     ]
 }
 

@@ -2,6 +2,7 @@
 //! database processes and everything else on the machine spend during a
 //! measurement, read from `/proc`.
 
+use std::collections::HashMap;
 use std::fs;
 use std::time::{Duration, Instant};
 
@@ -36,7 +37,8 @@ pub(super) struct CpuReading {
     at: Instant,
     server: Duration,
     driver: Duration,
-    database: Option<Duration>,
+    /// The CPU time of each database process, by process id.
+    database: Option<HashMap<u32, Duration>>,
     /// Every CPU's busy time, all processes and the hypervisor's steal
     /// included.
     machine: Duration,
@@ -67,7 +69,7 @@ impl CpuMeter {
         let server = process_cpu_time(&format!("/proc/{}/stat", self.server.as_raw_nonzero()))?;
         let driver = process_cpu_time("/proc/self/stat")?;
         let database = if self.has_database_processes {
-            Some(processes_cpu_time(POSTGRES_PROCESS)?)
+            Some(processes_cpu_times(POSTGRES_PROCESS)?)
         } else {
             None
         };
@@ -90,14 +92,15 @@ impl CpuUse {
             .duration_since(start.at)
             .as_secs_f64()
             .max(f64::EPSILON);
-        let share = |from: Duration, to: Duration| to.saturating_sub(from).as_secs_f64() / wall;
-        let server = share(start.server, end.server);
-        let driver = share(start.driver, end.driver);
+        let share = |used: Duration| used.as_secs_f64() / wall;
+        let server = share(end.server.saturating_sub(start.server));
+        let driver = share(end.driver.saturating_sub(start.driver));
         let database = start
             .database
-            .zip(end.database)
-            .map(|(from, to)| share(from, to));
-        let machine = share(start.machine, end.machine);
+            .as_ref()
+            .zip(end.database.as_ref())
+            .map(|(from, to)| share(time_since(from, to)));
+        let machine = share(end.machine.saturating_sub(start.machine));
         let other = (machine - server - driver - database.unwrap_or_default()).max(0.0);
         Self {
             server,
@@ -115,20 +118,35 @@ fn process_cpu_time(stat_path: &str) -> anyhow::Result<Duration> {
     parse_cpu_time(&stat).with_context(|| format!("parsing {stat_path}"))
 }
 
-/// The summed CPU time of every process named `name`. A process that exits
-/// between the listing and the read is left out.
-fn processes_cpu_time(name: &str) -> anyhow::Result<Duration> {
-    let mut total = Duration::ZERO;
+/// The CPU time of every process named `name`, by process id. A process
+/// that exits between the listing and the read is left out.
+fn processes_cpu_times(name: &str) -> anyhow::Result<HashMap<u32, Duration>> {
+    let mut times = HashMap::new();
     for entry in fs::read_dir("/proc").context("listing /proc")? {
-        let path = entry.context("listing /proc")?.path();
-        let Ok(stat) = fs::read_to_string(path.join("stat")) else {
+        let entry = entry.context("listing /proc")?;
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| name.parse().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
             continue;
         };
         if command_name(&stat) == Some(name) {
-            total += parse_cpu_time(&stat).unwrap_or_default();
+            times.insert(pid, parse_cpu_time(&stat).unwrap_or_default());
         }
     }
-    Ok(total)
+    Ok(times)
+}
+
+/// The CPU time the processes of `end` used since `start`: all of it for
+/// those that started in between. Those that exited in between are lost.
+fn time_since(start: &HashMap<u32, Duration>, end: &HashMap<u32, Duration>) -> Duration {
+    end.iter()
+        .map(|(pid, &time)| time.saturating_sub(start.get(pid).copied().unwrap_or_default()))
+        .sum()
 }
 
 /// The busy time of all CPUs together, from the `cpu` line of `/proc/stat`:
@@ -211,6 +229,14 @@ mod tests {
             busy,
             Duration::from_secs(200) / u32::try_from(ticks).unwrap()
         );
+    }
+
+    #[test]
+    fn time_since_counts_new_processes_whole() {
+        let start = HashMap::from([(1, Duration::from_secs(5)), (2, Duration::from_secs(9))]);
+        let end = HashMap::from([(1, Duration::from_secs(7)), (3, Duration::from_secs(1))]);
+
+        assert_eq!(time_since(&start, &end), Duration::from_secs(3));
     }
 
     #[test]

@@ -129,8 +129,8 @@ pub(crate) fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()
 }
 
 /// Builds this tool in release mode and runs the benchmark with it, with the
-/// same arguments. Unoptimised, the load generator spends several times more
-/// CPU per request, enough to fall behind the server.
+/// same arguments. Unoptimised, the load generator spends about three times
+/// the CPU per request and fills its core near 20,000 requests per second.
 fn run_optimised(workspace: &Workspace) -> anyhow::Result<()> {
     println!("bench: building the load generator in release mode");
     command::run(

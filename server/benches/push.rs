@@ -33,7 +33,12 @@ const CREDENTIALS: &str = "Basic YmVuY2g6YmVuY2g="; // bench:bench
 /// The longest the broadcast may take before the run is called failed.
 const PATIENCE: Duration = Duration::from_secs(300);
 /// A payload of the size the server sends for a one-record change.
-const PAYLOAD: &str = r#"{"channel":"/buckets/bench/collections/notes","bucket":"bench","collection":"notes","action":"update","timestamp":1796320953243,"ids":["8d6e4c55-2f3a-4f7e-9d7b-6a9e2b1c0f41"],"count":1,"title":"notes was updated","body":"1 change","url":"/buckets/bench/collections/notes"}"#;
+const PAYLOAD: &str = concat!(
+    r#"{"channel":"/buckets/bench/collections/notes","bucket":"bench","#,
+    r#""collection":"notes","action":"update","timestamp":1796320953243,"#,
+    r#""ids":["8d6e4c55-2f3a-4f7e-9d7b-6a9e2b1c0f41"],"count":1,"#,
+    r#""title":"notes was updated","body":"1 change","url":"/buckets/bench/collections/notes"}"#,
+);
 
 #[tokio::main]
 async fn main() {
@@ -220,7 +225,8 @@ fn cpu_seconds(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / TICKS_PER_SECOND
 }
 
-/// Messages per second on this thread, over `messages` of each kind: encrypting and signing each one, and
+/// Messages per second on this thread, over `messages` of each kind:
+/// encrypting and signing each one, and
 /// encrypting each one with one token.
 fn crypto_ceiling(browser: &FakeSubscription, messages: usize) -> (f64, f64) {
     let private_key = fresh_private_key();

@@ -72,7 +72,8 @@ pub(super) const DELETE_NOTIFICATION_IF_DONE: &str = "\
 pub(super) fn has_followers(channels: usize) -> String {
     let listed: Vec<String> = (0..channels).map(|n| format!("${}", n + 1)).collect();
     format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM push_channels WHERE channel IN ({}) LIMIT 1) AS followers",
+        "SELECT COUNT(*) FROM \
+         (SELECT 1 FROM push_channels WHERE channel IN ({}) LIMIT 1) AS followers",
         listed.join(", ")
     )
 }

@@ -89,7 +89,10 @@ async fn a_batch_of_writes_is_one_message() {
         let browser = fake.mint();
         subscribe(&app, ALICE, &browser, &["/buckets/b"]).await;
         let requests: Vec<Value> = (0..25)
-            .map(|n| json!({"method": "PUT", "path": format!("{RECORDS}/r{n}"), "body": {"data": {}}}))
+            .map(|n| {
+                let path = format!("{RECORDS}/r{n}");
+                json!({"method": "PUT", "path": path, "body": {"data": {}}})
+            })
             .collect();
 
         let response = app

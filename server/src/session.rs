@@ -30,11 +30,6 @@ impl BatchTransaction {
         }
     }
 
-    /// The changes the sub-requests made, to publish after the commit.
-    pub fn changes(&self) -> &ChangeLog {
-        &self.changes
-    }
-
     /// Commits the batch once every sub-request has finished with it, with
     /// the push notifications of its changes, then publishes the changes
     /// as made by `user_id`.

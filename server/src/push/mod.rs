@@ -123,20 +123,11 @@ impl Push {
         let mut has_queued = false;
         for changed in group_by_channel(changes) {
             let channel = &changed.channel;
-            let audience = channel.audience();
-            if !tx.push().has_followers(&audience).await? {
+            if !tx.push().has_followers(&channel.audience()).await? {
                 continue;
             }
-            let links = channel_permissions(tx, channel).await?.unwrap_or_default();
-            let notification = NewNotification {
-                channel: channel.uri(),
-                audience,
-                payload: changed.payload().to_string(),
-                ttl_secs: self.ttl_of(tx, channel).await?,
-                readers: readers(&links),
-                created_at: now,
-            };
-            has_queued |= tx.push().enqueue_notification(&notification).await? > 0;
+            let payload = changed.payload().to_string();
+            has_queued |= self.enqueue_message(tx, channel, payload, now).await? > 0;
         }
         Ok(has_queued)
     }

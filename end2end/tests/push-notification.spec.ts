@@ -50,7 +50,7 @@ test("a push shows a notification per channel and reaches the open page", async 
   await page.exposeFunction("relayed", (text: string) => relayed.push(JSON.parse(text)));
   await page.exposeFunction("onPort", (text: string) => onPort.push(JSON.parse(text)));
   await page.goto("/");
-  await expect(page.getByRole("status")).toHaveAttribute("data-state", "connected");
+  await expect(page.getByTestId("worker-status")).toHaveAttribute("data-state", "connected");
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
   await page.evaluate(async () => {
     const exposed = window as unknown as Record<string, (text: string) => void>;

@@ -5,8 +5,8 @@ test.describe("the service worker", () => {
     await page.goto("/");
 
     // The app's own handshake, shown in the status line.
-    await expect(page.getByRole("status")).toHaveAttribute("data-state", "connected");
-    await expect(page.getByRole("status")).toContainText("active and connected");
+    await expect(page.getByTestId("worker-status")).toHaveAttribute("data-state", "connected");
+    await expect(page.getByTestId("worker-status")).toContainText("active and connected");
 
     // The same channel, driven by the test.
     const reply = await page.evaluate(async () => {
@@ -41,7 +41,7 @@ test.describe("the service worker", () => {
 
   test("starts cold from its cache when the origin is unreachable", async ({ page, context }) => {
     await page.goto("/");
-    await expect(page.getByRole("status")).toHaveAttribute("data-state", "connected");
+    await expect(page.getByTestId("worker-status")).toHaveAttribute("data-state", "connected");
     const cached = await page.evaluate(async () => {
       const names = await caches.keys();
       const requests = await Promise.all(

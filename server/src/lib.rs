@@ -64,11 +64,13 @@ impl FromRef<AppState> for LeptosOptions {
 
 /// The whole HTTP surface: the `/v1` API and the web app.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .merge(routes::router())
-        .merge(site::router(&state))
+    let api = routes::router()
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        .with_state(state.clone());
+    let site = site::router(&state, api.clone())
+        .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        .with_state(state);
+    api.merge(site)
         .layer(middleware::from_fn(routes::redirect_to_canonical))
         .layer(middleware::from_fn(telemetry::trace_request))
-        .with_state(state)
 }

@@ -1,8 +1,15 @@
-//! Registers the service worker and proves the page ↔ worker channel: the
-//! page sends a `Ping` with one end of a `MessageChannel` to the active worker
-//! and the worker answers on it.
+//! Registers the service worker, proves the page ↔ worker channel (the
+//! page sends a `Ping` with one end of a `MessageChannel` and the worker
+//! answers on it) and listens for the changes the worker relays.
+//!
+//! Changes arrive two ways: as `message` events on
+//! `navigator.serviceWorker`, which survive the worker stopping, and on a
+//! port the page hands over with `Listen` at load and at every
+//! `controllerchange`. The same change heard both ways counts once.
 
-use futures_channel::oneshot;
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use gloo_events::EventListener;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,24 +17,27 @@ use sw::message::{PageMessage, WorkerMessage, encode};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    Event, EventTarget, MessageChannel, MessageEvent, RegistrationOptions, ServiceWorker,
+    MessageChannel, MessageEvent, MessagePort, RegistrationOptions, ServiceWorker,
     ServiceWorkerContainer, ServiceWorkerRegistration, ServiceWorkerUpdateViaCache,
 };
 
 use super::WorkerStatus;
+use crate::browser::{describe, next_event};
+use crate::live::{LiveChanges, Relayed};
 
 /// Path and scope of the worker script the server serves.
 const WORKER_SCRIPT: &str = "/sw.js";
 const WORKER_SCOPE: &str = "/";
 
 /// Registers the worker, waits until it is active, then pings it.
-/// Progress goes to `status`.
-pub(super) fn connect(status: WriteSignal<WorkerStatus>) {
+/// Progress goes to `status`, relayed changes to `live`.
+pub(super) fn connect(status: WriteSignal<WorkerStatus>, live: LiveChanges) {
     spawn_local(async move {
         let Some(container) = worker_container() else {
             status.set(WorkerStatus::Unsupported);
             return;
         };
+        listen(&container, live);
         status.set(WorkerStatus::Registering);
         match register_and_ping(&container, status).await {
             Ok(version) => status.set(WorkerStatus::Connected { version }),
@@ -62,6 +72,65 @@ async fn register_and_ping(
     ping(&worker).await
 }
 
+/// Hears relayed changes for as long as the page lives.
+fn listen(container: &ServiceWorkerContainer, live: LiveChanges) {
+    let last_heard: Rc<RefCell<Option<String>>> = Rc::default();
+    let hear = Rc::new(move |event: &MessageEvent| {
+        let Some(text) = event.data().as_string() else {
+            return;
+        };
+        let relayed = match WorkerMessage::parse(&text) {
+            Some(WorkerMessage::Change(payload)) => Relayed::Change(payload),
+            Some(WorkerMessage::SubscriptionChanged) => Relayed::SubscriptionChanged,
+            _ => return,
+        };
+        if last_heard.replace(Some(text.clone())).as_deref() == Some(text.as_str()) {
+            return;
+        }
+        live.publish(relayed);
+    });
+
+    let from_worker = Rc::clone(&hear);
+    EventListener::new(container, "message", move |event| {
+        from_worker(event.unchecked_ref());
+    })
+    .forget();
+
+    // A port for this controller now, and a new one for every new
+    // controller: ports die with the worker that held them.
+    let hand_over = move |container: &ServiceWorkerContainer| {
+        let Some(worker) = container.controller() else {
+            return;
+        };
+        let on_port = Rc::clone(&hear);
+        if let Err(error) = send_listening_port(&worker, move |event| on_port(event)) {
+            leptos::logging::warn!("could not hand the worker a port: {}", describe(&error));
+        }
+    };
+    hand_over(container);
+    let watched = container.clone();
+    EventListener::new(container, "controllerchange", move |_| hand_over(&watched)).forget();
+}
+
+/// Sends `Listen` with a port whose messages go to `on_message`.
+fn send_listening_port(
+    worker: &ServiceWorker,
+    on_message: impl Fn(&MessageEvent) + 'static,
+) -> Result<(), JsValue> {
+    let channel = MessageChannel::new()?;
+    let port: MessagePort = channel.port1();
+    EventListener::new(&port, "message", move |event| {
+        on_message(event.unchecked_ref())
+    })
+    .forget();
+    port.start();
+    let transfer = js_sys::Array::of1(&channel.port2());
+    worker.post_message_with_transferable(
+        &JsValue::from_str(&encode(&PageMessage::Listen)),
+        &transfer,
+    )
+}
+
 /// The registration's active worker, once there is one. This does not wait
 /// for the worker to control the page: after a hard reload it never does.
 async fn active_worker(container: &ServiceWorkerContainer) -> Result<ServiceWorker, JsValue> {
@@ -89,35 +158,8 @@ async fn ping(worker: &ServiceWorker) -> Result<String, JsValue> {
     let text = event.data().as_string().unwrap_or_default();
     match WorkerMessage::parse(&text) {
         Some(WorkerMessage::Pong { version }) => Ok(version),
-        Some(WorkerMessage::Change(_)) | None => Err(JsValue::from_str(
+        _ => Err(JsValue::from_str(
             "the worker answered something unexpected",
         )),
     }
-}
-
-/// Resolves with the next `event_type` event fired at `target`. The listener
-/// is added at once, so an event fired before the first poll still counts.
-fn next_event(
-    target: &EventTarget,
-    event_type: &'static str,
-) -> impl Future<Output = Result<Event, JsValue>> {
-    let (sender, receiver) = oneshot::channel();
-    let listener = EventListener::once(target, event_type, move |event| {
-        // Nobody may be waiting any more; that is fine.
-        let _ = sender.send(event.clone());
-    });
-    async move {
-        let event = receiver.await;
-        drop(listener);
-        event.map_err(|_| JsValue::from_str("the event listener went away"))
-    }
-}
-
-/// A readable reason from a JavaScript exception or rejection.
-fn describe(error: &JsValue) -> String {
-    error
-        .dyn_ref::<js_sys::Error>()
-        .map(|error| String::from(error.message()))
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| "unknown error".to_owned())
 }

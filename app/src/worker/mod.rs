@@ -1,5 +1,5 @@
 //! The service worker as the page sees it: its status, and in the browser its
-//! registration and the page's message channel to it.
+//! registration, the page's message channel to it and the changes it relays.
 
 use leptos::prelude::*;
 
@@ -44,8 +44,27 @@ impl WorkerStatus {
 pub(crate) fn use_worker_status() -> ReadSignal<WorkerStatus> {
     let (status, set_status) = signal(WorkerStatus::Waiting);
     #[cfg(feature = "hydrate")]
-    Effect::new(move || browser::connect(set_status));
+    {
+        let live = crate::live::use_live_changes();
+        Effect::new(move || browser::connect(set_status, live));
+    }
     #[cfg(not(feature = "hydrate"))]
     let _ = set_status;
     status
+}
+
+impl WorkerStatus {
+    /// A sentence for the status line.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Self::Waiting => "Service worker: starts once the page has loaded".to_owned(),
+            Self::Unsupported => "Service worker: not supported by this browser".to_owned(),
+            Self::Registering => "Service worker: installing…".to_owned(),
+            Self::Active => "Service worker: active, opening a channel…".to_owned(),
+            Self::Connected { version } => {
+                format!("Service worker: active and connected (worker {version})")
+            }
+            Self::Failed(reason) => format!("Service worker: failed ({reason})"),
+        }
+    }
 }

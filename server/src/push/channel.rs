@@ -124,7 +124,9 @@ impl ChannelChanges {
             "count": count,
             "title": format!("{place} was updated"),
             "body": body,
-            "url": self.channel.uri(),
+            // The app's page of what changed, where a click on the
+            // notification leads.
+            "url": app::paths::page_of_channel(&self.channel.uri()),
         })
     }
 }

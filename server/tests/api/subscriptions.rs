@@ -133,6 +133,30 @@ async fn replaces_removes_the_rotated_endpoint() {
 }
 
 #[tokio::test]
+async fn a_replacement_without_channels_keeps_the_old_ones() {
+    for backend in backends() {
+        let fake = FakePushService::start().await;
+        let app = app_for(backend, &fake).await;
+        let old = fake.mint();
+        let new = fake.mint();
+        subscribe(&app, ALICE, &old, &[CHANNEL]).await;
+
+        let mut body = body_of(&new, &[]);
+        body["data"].as_object_mut().unwrap().remove("channels");
+        body["data"]["replaces"] = json!(old.endpoint);
+        let response = app
+            .call(Method::POST, SUBSCRIPTIONS, Some(ALICE), Some(body), &[])
+            .await;
+
+        assert_eq!(response.status, 201, "{}", response.text());
+        let listing = app.get_as(SUBSCRIPTIONS, ALICE).await.json();
+        assert_eq!(listing["data"].as_array().unwrap().len(), 1, "{backend:?}");
+        assert_eq!(listing["data"][0]["endpoint"], json!(new.endpoint));
+        assert_eq!(listing["data"][0]["channels"], json!([CHANNEL]));
+    }
+}
+
+#[tokio::test]
 async fn users_only_ever_see_their_own_subscriptions() {
     for backend in backends() {
         let fake = FakePushService::start().await;

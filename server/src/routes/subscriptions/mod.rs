@@ -91,13 +91,24 @@ async fn post_subscription(
     let auth = key(keys, "auth", AUTH_BYTES)?;
     let expiration_time = expiration_time(&data)?;
     let replaces = optional_text(&data, "replaces")?;
-    let wanted = channels(&state, user_id, data.get("channels"))?;
+    let given_channels = data.get("channels");
+    let wanted = channels(&state, user_id, given_channels)?;
 
     let now = Timestamp::now();
     let mut tx = session.begin_write(state.storage.as_ref()).await?;
     check_channels(&mut *tx, &session.caller, &wanted).await?;
+    let mut followed: Vec<String> = wanted.iter().map(Channel::uri).collect();
     if let Some(old_endpoint) = replaces.filter(|old| *old != endpoint) {
         let old_id = subscription_id(user_id, &old_endpoint);
+        let old = tx
+            .push()
+            .get_subscription(user_id.as_str(), &old_id)
+            .await?;
+        // A browser that renewed its subscription keeps what it followed,
+        // unless it says otherwise. Rights are checked again at every send.
+        if let Some(old) = old.filter(|_| given_channels.is_none()) {
+            followed = old.channels;
+        }
         tx.push()
             .delete_subscription(user_id.as_str(), &old_id)
             .await?;
@@ -114,7 +125,7 @@ async fn post_subscription(
         p256dh,
         auth,
         expiration_time,
-        channels: wanted.iter().map(Channel::uri).collect(),
+        channels: followed,
         last_modified,
         stats: DeliveryStats::default(),
     };

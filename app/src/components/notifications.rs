@@ -165,6 +165,14 @@ pub fn NotificationsPanel(me: Me, collections: Vec<CollectionSummary>) -> impl I
                     }
                 }
             </Transition>
+            <button
+                type="button"
+                class="button quiet"
+                aria-label="Refresh my devices"
+                on:click=move |_| refresh.update(|n| *n += 1)
+            >
+                "Refresh"
+            </button>
         </section>
     }
 }

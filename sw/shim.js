@@ -7,7 +7,12 @@
 // The build fills in the placeholders: the wasm file name carries a hash of
 // its content, so a new build changes this script and the browser installs
 // the new worker.
-import init, { on_message, on_notification_click, on_push } from "./pkg/worker.js";
+import init, {
+  on_message,
+  on_notification_click,
+  on_push,
+  on_push_subscription_change,
+} from "./pkg/worker.js";
 
 const WASM_URL = new URL("./pkg/__WORKER_WASM__", import.meta.url).href;
 const CACHE_PREFIX = "kinto-push-worker-";
@@ -27,6 +32,19 @@ function wasmReady() {
       throw error;
     });
   return started;
+}
+
+// Keeps the worker alive until `work` settles. An event a script made and
+// dispatched itself refuses `waitUntil` with an InvalidStateError; its work
+// runs all the same.
+function keepAlive(event, work) {
+  try {
+    event.waitUntil(work);
+  } catch (error) {
+    if (error.name !== "InvalidStateError") {
+      throw error;
+    }
+  }
 }
 
 self.addEventListener("install", (event) => {
@@ -53,14 +71,15 @@ self.addEventListener("activate", (event) => {
 });
 
 self.addEventListener("message", (event) => {
-  event.waitUntil(wasmReady().then(() => on_message(event)));
+  keepAlive(event, wasmReady().then(() => on_message(event)));
 });
 
 // A push must end in a notification even when the wasm cannot start: Chrome
 // requires one for every push, and the reader still learns that something
 // changed. The fallback is the worker's own generic notification.
 self.addEventListener("push", (event) => {
-  event.waitUntil(
+  keepAlive(
+    event,
     wasmReady().then(
       () => on_push(event),
       () =>
@@ -73,5 +92,11 @@ self.addEventListener("push", (event) => {
 });
 
 self.addEventListener("notificationclick", (event) => {
-  event.waitUntil(wasmReady().then(() => on_notification_click(event)));
+  keepAlive(event, wasmReady().then(() => on_notification_click(event)));
+});
+
+// The browser renewed the push subscription: register the new one for the
+// signed-in user, so pushes keep reaching this device.
+self.addEventListener("pushsubscriptionchange", (event) => {
+  keepAlive(event, wasmReady().then(() => on_push_subscription_change(event)));
 });

@@ -24,10 +24,12 @@ type Minted = {
 };
 type Stored = { endpoint: string; channels: string[] };
 type Subscribed = { userVisibleOnly: boolean; key: number[] };
-/** What the worker is given: subscriptions described by plain data. */
+/** The subscriptions of one change, as plain data the worker is sent. */
 type Change = {
+  /** The old subscription, with the application server key it names. */
   old: Minted & { key: number[] | null };
   renewed: Minted;
+  /** Whether the event carries `renewed` as its `newSubscription`. */
   isGiven: boolean;
 };
 

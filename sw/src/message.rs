@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::json::{JsonFields, ObjectWriter};
 use crate::payload::PushPayload;
 
 /// What a page sends to the worker.
@@ -40,6 +41,11 @@ pub enum WorkerMessage {
     /// Posted to every open window of the origin and on every port handed
     /// over with [`PageMessage::Listen`].
     Change(PushPayload),
+    /// The browser replaced this device's push subscription and the worker
+    /// registered the new one for the signed-in user, so a page's list of
+    /// the user's devices is out of date. Posted to every open window of
+    /// the origin.
+    SubscriptionChanged,
 }
 
 impl PageMessage {
@@ -47,12 +53,34 @@ impl PageMessage {
     pub fn parse(text: &str) -> Option<Self> {
         serde_json::from_str(text).ok()
     }
+
+    /// Reads a page's message from the fields of its parsed JSON object,
+    /// as [`PageMessage::parse`] does from its text.
+    pub fn read(fields: &impl JsonFields) -> Option<Self> {
+        match fields.text("type")?.as_str() {
+            "ping" => Some(Self::Ping),
+            "listen" => Some(Self::Listen),
+            _ => None,
+        }
+    }
 }
 
 impl WorkerMessage {
     /// Parses a worker's message; `None` for anything that is not one.
     pub fn parse(text: &str) -> Option<Self> {
         serde_json::from_str(text).ok()
+    }
+
+    /// The same text as [`encode`] gives, written without serde_json: the
+    /// worker's wasm carries no serializer.
+    pub fn to_json(&self) -> String {
+        let writer = ObjectWriter::new();
+        match self {
+            Self::Pong { version } => writer.text("type", "pong").text("version", version),
+            Self::Change(payload) => payload.write_fields(writer.text("type", "change")),
+            Self::SubscriptionChanged => writer.text("type", "subscription_changed"),
+        }
+        .finish()
     }
 }
 
@@ -76,6 +104,7 @@ pub fn reply_to(message: &PageMessage) -> Option<WorkerMessage> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::parse_object;
 
     #[test]
     fn ping_round_trips_as_tagged_json() {
@@ -131,9 +160,59 @@ mod tests {
     }
 
     #[test]
+    fn subscription_changed_is_only_its_type() {
+        let text = encode(&WorkerMessage::SubscriptionChanged);
+
+        assert_eq!(text, r#"{"type":"subscription_changed"}"#);
+        assert_eq!(
+            WorkerMessage::parse(&text),
+            Some(WorkerMessage::SubscriptionChanged)
+        );
+    }
+
+    #[test]
     fn unknown_or_malformed_messages_are_ignored() {
         assert_eq!(PageMessage::parse(r#"{"type":"launch"}"#), None);
         assert_eq!(PageMessage::parse("not json"), None);
         assert_eq!(PageMessage::parse(""), None);
+    }
+
+    #[test]
+    fn read_agrees_with_parse() {
+        for text in [
+            r#"{"type":"ping"}"#,
+            r#"{"type":"listen","extra":1}"#,
+            r#"{"type":"launch"}"#,
+            r#"{"type":1}"#,
+            r#"{}"#,
+        ] {
+            let fields = parse_object(text).unwrap();
+
+            assert_eq!(
+                PageMessage::read(&fields),
+                PageMessage::parse(text),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn to_json_writes_what_encode_writes() {
+        let messages = [
+            reply_to(&PageMessage::Ping).unwrap(),
+            WorkerMessage::Pong {
+                version: "1.2.3 \"beta\"".to_owned(),
+            },
+            WorkerMessage::Change(PushPayload::parse(Some(
+                r#"{"channel":"/buckets/b","action":"mixed","ids":["r1","r2"],"count":2,
+                "timestamp":1796320953243,"title":"t","body":"b","url":"/buckets/b"}"#,
+            ))),
+            WorkerMessage::Change(PushPayload::default()),
+            WorkerMessage::SubscriptionChanged,
+        ];
+
+        for message in messages {
+            assert_eq!(message.to_json(), encode(&message), "{message:?}");
+        }
     }
 }

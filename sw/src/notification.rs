@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::json::{JsonFields, ObjectWriter, parse_object};
 use crate::payload::PushPayload;
 
 /// Title of a notification whose payload names nothing.
@@ -43,13 +44,23 @@ pub struct NoticeData {
 impl NoticeData {
     /// Parses the `data` of a clicked notification, as JSON text.
     pub fn parse(text: &str) -> Option<Self> {
-        serde_json::from_str(text).ok()
+        Self::read(&parse_object(text)?)
+    }
+
+    /// Reads the `data` of a clicked notification from its fields.
+    pub fn read(fields: &impl JsonFields) -> Option<Self> {
+        Some(Self {
+            url: fields.text("url")?,
+            channel: fields.text("channel"),
+        })
     }
 
     /// The JSON text stored as the notification's `data`.
     pub fn encode(&self) -> String {
-        // Two strings cannot fail to serialise.
-        serde_json::to_string(self).unwrap_or_default()
+        ObjectWriter::new()
+            .text("url", &self.url)
+            .optional_text("channel", self.channel.as_deref())
+            .finish()
     }
 }
 
@@ -294,5 +305,15 @@ mod tests {
 
         assert_eq!(NoticeData::parse(&data.encode()), Some(data));
         assert_eq!(NoticeData::parse("null"), None);
+    }
+
+    #[test]
+    fn notice_data_is_encoded_as_serde_would() {
+        let data = build_notice(&server_payload(), ORIGIN).data;
+        let without_channel = build_notice(&PushPayload::default(), ORIGIN).data;
+
+        for data in [data, without_channel] {
+            assert_eq!(data.encode(), serde_json::to_string(&data).unwrap());
+        }
     }
 }

@@ -7,7 +7,8 @@
 //! and the worker can always show something.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+
+use crate::json::{JsonFields, ObjectWriter, parse_object};
 
 /// What happened on the channel, as the server names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +21,31 @@ pub enum Action {
     Mixed,
     /// A message someone sent to the channel's followers.
     Message,
+}
+
+impl Action {
+    /// The action named `name`, as the server spells it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "create" => Some(Self::Create),
+            "update" => Some(Self::Update),
+            "delete" => Some(Self::Delete),
+            "mixed" => Some(Self::Mixed),
+            "message" => Some(Self::Message),
+            _ => None,
+        }
+    }
+
+    /// The action's name, as the server spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Delete => "delete",
+            Self::Mixed => "mixed",
+            Self::Message => "message",
+        }
+    }
 }
 
 /// A push message's payload. Fields the message lacks, or has in an
@@ -57,44 +83,61 @@ impl PushPayload {
     /// Reads a push message's data; `None` when the push carried none.
     /// Never fails: whatever cannot be read is left out.
     pub fn parse(data: Option<&str>) -> Self {
-        let Some(Value::Object(fields)) = data.and_then(|text| serde_json::from_str(text).ok())
-        else {
-            return Self::default();
-        };
+        data.and_then(parse_object)
+            .map(|fields| Self::read(&fields))
+            .unwrap_or_default()
+    }
 
+    /// Reads the payload from the fields of its parsed JSON object.
+    pub fn read(fields: &impl JsonFields) -> Self {
         Self {
-            channel: text_field(&fields, "channel"),
-            bucket: text_field(&fields, "bucket"),
-            collection: text_field(&fields, "collection"),
+            channel: non_blank(fields, "channel"),
+            bucket: non_blank(fields, "bucket"),
+            collection: non_blank(fields, "collection"),
             action: fields
-                .get("action")
-                .and_then(|value| Action::deserialize(value).ok()),
-            timestamp: fields.get("timestamp").and_then(Value::as_u64),
-            ids: fields
-                .get("ids")
-                .and_then(Value::as_array)
-                .map(|ids| {
-                    ids.iter()
-                        .filter_map(|id| id.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            count: fields.get("count").and_then(Value::as_u64),
-            title: text_field(&fields, "title"),
-            body: text_field(&fields, "body"),
-            url: text_field(&fields, "url"),
+                .text("action")
+                .and_then(|name| Action::from_name(&name)),
+            timestamp: fields.unsigned("timestamp"),
+            ids: fields.texts("ids").unwrap_or_default(),
+            count: fields.unsigned("count"),
+            title: non_blank(fields, "title"),
+            body: non_blank(fields, "body"),
+            url: non_blank(fields, "url"),
         }
+    }
+
+    /// Adds the payload's fields to `writer`, as its `Serialize` does.
+    pub(crate) fn write_fields(&self, writer: ObjectWriter) -> ObjectWriter {
+        let writer = writer
+            .optional_text("channel", self.channel.as_deref())
+            .optional_text("bucket", self.bucket.as_deref())
+            .optional_text("collection", self.collection.as_deref())
+            .optional_text("action", self.action.map(Action::name))
+            .optional_unsigned("timestamp", self.timestamp);
+        let writer = if self.ids.is_empty() {
+            writer
+        } else {
+            writer.texts("ids", &self.ids)
+        };
+        writer
+            .optional_unsigned("count", self.count)
+            .optional_text("title", self.title.as_deref())
+            .optional_text("body", self.body.as_deref())
+            .optional_text("url", self.url.as_deref())
     }
 }
 
-/// A string field that is present and not blank.
-fn text_field(fields: &Map<String, Value>, name: &str) -> Option<String> {
-    let text = fields.get(name)?.as_str()?.trim();
-    (!text.is_empty()).then(|| text.to_owned())
+/// A string field that is present and not blank, trimmed.
+fn non_blank(fields: &impl JsonFields, name: &str) -> Option<String> {
+    let text = fields.text(name)?;
+    let trimmed = text.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_owned())
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
 
     const SERVER_PAYLOAD: &str = r#"{
@@ -180,6 +223,38 @@ mod tests {
         ] {
             let data = format!(r#"{{"action": "{name}"}}"#);
             assert_eq!(PushPayload::parse(Some(&data)).action, Some(action));
+        }
+    }
+
+    #[test]
+    fn action_names_round_trip_as_serde_spells_them() {
+        for action in [
+            Action::Create,
+            Action::Update,
+            Action::Delete,
+            Action::Mixed,
+            Action::Message,
+        ] {
+            let json = serde_json::to_value(action).unwrap();
+
+            assert_eq!(json.as_str(), Some(action.name()));
+            assert_eq!(Action::from_name(action.name()), Some(action));
+        }
+        assert_eq!(Action::from_name("Create"), None);
+    }
+
+    #[test]
+    fn written_fields_match_serialize() {
+        let full = PushPayload::parse(Some(SERVER_PAYLOAD));
+        let sparse = PushPayload {
+            action: Some(Action::Message),
+            ..PushPayload::default()
+        };
+
+        for payload in [full, sparse, PushPayload::default()] {
+            let written = payload.write_fields(ObjectWriter::new()).finish();
+
+            assert_eq!(written, serde_json::to_string(&payload).unwrap());
         }
     }
 

@@ -1,5 +1,8 @@
 //! wasm entry points called by `sw/shim.js`, one per worker event. Each
 //! decodes the event, calls the plain logic and performs its effects.
+//!
+//! JSON is read with the browser's `JSON.parse` (`fields`) and written by
+//! [`crate::json`], so the wasm carries no JSON library.
 
 use std::cell::RefCell;
 
@@ -7,15 +10,20 @@ use js_sys::{Array, JSON, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    ClientQueryOptions, ClientType, Clients, ExtendableMessageEvent, MessagePort,
+    ClientQueryOptions, ClientType, Clients, ExtendableEvent, ExtendableMessageEvent, MessagePort,
     NotificationEvent, NotificationOptions, PushEvent, ServiceWorkerGlobalScope, VisibilityState,
     WindowClient,
 };
 
+use self::fields::JsObject;
 use crate::click::{OpenWindow, WindowChoice, choose_window};
-use crate::message::{PageMessage, WorkerMessage, encode, reply_to};
+use crate::message::{PageMessage, WorkerMessage, reply_to};
 use crate::notification::{Notice, NoticeData, build_notice, resolve_url};
 use crate::payload::PushPayload;
+use crate::renewal::{Renewal, plan_renewal};
+
+mod fields;
+mod renewal;
 
 /// Most ports kept from `Listen` messages; a newer one pushes out the oldest.
 const MAX_LISTENING_PORTS: usize = 16;
@@ -39,7 +47,7 @@ pub fn on_message(event: ExtendableMessageEvent) -> Result<(), JsValue> {
     let Some(text) = event.data().as_string() else {
         return Ok(());
     };
-    let Some(message) = PageMessage::parse(&text) else {
+    let Some(message) = JsObject::parse(&text).and_then(|fields| PageMessage::read(&fields)) else {
         return Ok(());
     };
     let ports = event.ports();
@@ -54,7 +62,7 @@ pub fn on_message(event: ExtendableMessageEvent) -> Result<(), JsValue> {
     let Some(reply) = reply_to(&message) else {
         return Ok(());
     };
-    port.post_message(&JsValue::from_str(&encode(&reply)))
+    port.post_message(&JsValue::from_str(&reply.to_json()))
 }
 
 /// `push`: shows the notification for the message and relays its payload
@@ -66,8 +74,11 @@ pub fn on_message(event: ExtendableMessageEvent) -> Result<(), JsValue> {
 /// were tried; the notification's error wins when both failed.
 #[wasm_bindgen]
 pub async fn on_push(event: PushEvent) -> Result<(), JsValue> {
-    let data = event.data().map(|data| data.text());
-    let payload = PushPayload::parse(data.as_deref());
+    let payload = event
+        .data()
+        .and_then(|data| JsObject::parse(&data.text()))
+        .map(|fields| PushPayload::read(&fields))
+        .unwrap_or_default();
     let scope = worker_scope();
     let notice = build_notice(&payload, &scope.location().origin());
 
@@ -95,9 +106,8 @@ pub async fn on_notification_click(event: NotificationEvent) -> Result<(), JsVal
     notification.close();
     let scope = worker_scope();
     let origin = scope.location().origin();
-    let target = JSON::stringify(&notification.data())
-        .ok()
-        .and_then(|text| NoticeData::parse(&String::from(text)))
+    let target = JsObject::new(notification.data())
+        .and_then(|data| NoticeData::read(&data))
         .and_then(|data| resolve_url(&data.url, &origin))
         .unwrap_or_else(|| format!("{origin}/"));
 
@@ -132,6 +142,46 @@ pub async fn on_notification_click(event: NotificationEvent) -> Result<(), JsVal
     }
 }
 
+/// `pushsubscriptionchange`: registers the subscription that replaces the
+/// old one with the server, for the user signed in on this device, then
+/// tells every open window. Does nothing when no user is signed in.
+///
+/// # Errors
+///
+/// Rejects when subscribing again, reading the server's key or registering
+/// the new subscription fails.
+///
+/// # Limitations
+///
+/// A subscription renewed while nobody is signed in on this device is not
+/// registered: pushes stop reaching the device until a page subscribes it
+/// again.
+#[wasm_bindgen]
+pub async fn on_push_subscription_change(event: ExtendableEvent) -> Result<(), JsValue> {
+    let scope = worker_scope();
+    let Some(authorization) = renewal::stored_session(&scope).await? else {
+        return Ok(());
+    };
+    let old = renewal::event_subscription(&event, "oldSubscription");
+    let new = renewal::event_subscription(&event, "newSubscription");
+
+    let old_key = old.as_ref().and_then(renewal::key_of);
+    let subscription = match plan_renewal(new, old_key) {
+        Renewal::Register(subscription) => subscription,
+        Renewal::SubscribeWith(key) => renewal::subscribe(&scope, &key).await?,
+        Renewal::SubscribeWithServerKey => {
+            let key = renewal::server_key(&scope).await?;
+            renewal::subscribe(&scope, &key).await?
+        }
+    };
+
+    let replaces = old.map(|old| old.endpoint());
+    renewal::register(&scope, &authorization, &subscription, replaces.as_deref()).await?;
+
+    let text = JsValue::from_str(&WorkerMessage::SubscriptionChanged.to_json());
+    post_to_windows(&scope.clients(), &text).await
+}
+
 fn worker_scope() -> ServiceWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
@@ -162,19 +212,27 @@ fn show_notice(scope: &ServiceWorkerGlobalScope, notice: &Notice) -> Result<Prom
 /// Posts `message` on every listening port and to every open window of the
 /// origin, controlled or not. Tries them all; returns the first error.
 async fn relay(clients: &Clients, message: &WorkerMessage) -> Result<(), JsValue> {
-    let text = JsValue::from_str(&encode(message));
+    let text = JsValue::from_str(&message.to_json());
 
-    let mut outcome = LISTENING_PORTS.with_borrow(|ports| {
+    let on_ports = LISTENING_PORTS.with_borrow(|ports| {
         ports
             .iter()
             .map(|port| port.post_message(&text))
             .fold(Ok(()), Result::and)
     });
 
-    for window in list_windows(clients, true).await? {
-        outcome = outcome.and(window.post_message(&text));
-    }
-    outcome
+    let to_windows = post_to_windows(clients, &text).await;
+    on_ports.and(to_windows)
+}
+
+/// Posts `text` to every open window of the origin, controlled or not.
+/// Tries them all; returns the first error.
+async fn post_to_windows(clients: &Clients, text: &JsValue) -> Result<(), JsValue> {
+    list_windows(clients, true)
+        .await?
+        .iter()
+        .map(|window| window.post_message(text))
+        .fold(Ok(()), Result::and)
 }
 
 /// The open windows of the origin, most recently focused first.

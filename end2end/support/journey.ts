@@ -188,9 +188,19 @@ export async function registrationIdOf(cdp: CDPSession, origin: string): Promise
   return find() ?? "";
 }
 
-/** The pushes the fake push service accepted for `keys`, oldest first. */
-export async function received(request: APIRequestContext, keys: BrowserKeys): Promise<unknown[]> {
-  const response = await request.get(`${fakePushURL}/control/subscriptions/${keys.token}/messages`);
+/**
+ * The pushes the fake push service accepted for `keys`, oldest first. With
+ * `after`, waits (up to a few seconds) until there are more than that.
+ */
+export async function received(
+  request: APIRequestContext,
+  keys: BrowserKeys,
+  after?: number,
+): Promise<unknown[]> {
+  const wait = after === undefined ? "" : `?after=${after}&wait_ms=2000`;
+  const response = await request.get(
+    `${fakePushURL}/control/subscriptions/${keys.token}/messages${wait}`,
+  );
   expect(response.status()).toBe(200);
   const messages = (await response.json()) as { payload: unknown }[];
   return messages.map((message) => message.payload);
@@ -214,7 +224,8 @@ export async function bridgePushes(
     // Bounded: a journey never runs longer than its test timeout.
     const until = Date.now() + 60_000;
     while (running && Date.now() < until) {
-      const payloads = await received(request, keys);
+      // Answers as soon as a push arrives, like a push service's connection.
+      const payloads = await received(request, keys, delivered.length);
       for (const payload of payloads.slice(delivered.length)) {
         delivered.push(payload);
         await cdp.send("ServiceWorker.deliverPushMessage", {
@@ -223,7 +234,6 @@ export async function bridgePushes(
           data: JSON.stringify(payload),
         });
       }
-      await new Promise((resolve) => setTimeout(resolve, 5));
     }
   })();
   return {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -81,14 +81,40 @@ async fn post_subscription(State(shared): State<Arc<Shared>>, body: Bytes) -> Re
         .into_response()
 }
 
-/// The pushes the endpoint of `token` accepted, oldest first.
-async fn list_messages(State(shared): State<Arc<Shared>>, Path(token): Path<String>) -> Response {
+/// Longest a listing waits for a new push.
+const MAX_WAIT: Duration = Duration::from_secs(10);
+
+/// `?after=N&wait_ms=M`: wait up to `M` ms for more than `N` pushes.
+#[derive(Deserialize)]
+struct ListQuery {
+    after: Option<usize>,
+    wait_ms: Option<u64>,
+}
+
+/// The pushes the endpoint of `token` accepted, oldest first. With `after`
+/// and `wait_ms`, answers as soon as more than `after` arrived, or when the
+/// wait is over: a test hears of a push without polling.
+async fn list_messages(
+    State(shared): State<Arc<Shared>>,
+    Path(token): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Response {
     if !shared.has_subscription(&token) {
         return failure(StatusCode::NOT_FOUND, "no such subscription");
     }
+    let wait = Duration::from_millis(query.wait_ms.unwrap_or(0)).min(MAX_WAIT);
+    let deadline = tokio::time::Instant::now() + wait;
+    let after = query.after.unwrap_or(0);
+    let received = loop {
+        // Made before reading, so a push arriving in between still wakes it.
+        let arrived = shared.arrived.notified();
+        let received = shared.received_by(&token);
+        if received.len() > after || tokio::time::timeout_at(deadline, arrived).await.is_err() {
+            break received;
+        }
+    };
 
-    let messages: Vec<Value> = shared
-        .received_by(&token)
+    let messages: Vec<Value> = received
         .into_iter()
         .map(|push| {
             json!({
@@ -267,6 +293,26 @@ mod tests {
         assert_eq!(status, 200);
         assert_eq!(messages[0]["payload"], payload);
         assert_eq!(messages[0]["urgency"], "normal");
+    }
+
+    #[tokio::test]
+    async fn a_listing_can_wait_for_the_next_push() {
+        let fake = FakePushService::start().await;
+        let subscription = mint_over_http(&fake).await;
+        let token = subscription["token"].as_str().unwrap().to_owned();
+        let url = format!(
+            "{}/control/subscriptions/{token}/messages?after=0&wait_ms=5000",
+            fake.origin()
+        );
+
+        let waiting = tokio::spawn(async move { get_json(&url).await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let status = send_to(&fake, &subscription, &json!({"n": 1})).await;
+        let (listed, messages) = waiting.await.unwrap();
+
+        assert_eq!(status, 201);
+        assert_eq!(listed, 200);
+        assert_eq!(messages[0]["payload"], json!({"n": 1}));
     }
 
     #[tokio::test]

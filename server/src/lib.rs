@@ -21,6 +21,10 @@
 //! `main.rs` reads the configuration and serves [`app`]; the integration tests
 //! drive the same router in-process.
 
+// The app's pages are rendered here, and Leptos views are deeply nested
+// types: their layouts need room.
+#![recursion_limit = "256"]
+
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, FromRef};

@@ -58,6 +58,7 @@ impl ApiTransport for InProcessApi {
 /// app's "not found" page. `api` is the `/v1` router the pages read and
 /// write through.
 pub fn router(state: &AppState, api: Router) -> Router<AppState> {
+    app::api::register_server_functions();
     let api = LocalApi(Arc::new(InProcessApi(api)));
     let options = state.leptos_options.clone();
     let worker_script = Path::new(options.site_root.as_ref()).join("sw.js");

@@ -50,6 +50,9 @@ enum Command {
     /// Measure the release server's throughput and latency under load, on
     /// SQLite and PostgreSQL.
     Bench(bench::Options),
+    /// Measure the app in a browser: a write's time to another user's page
+    /// through the push loop, and the pages' time to first byte.
+    BenchApp,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -79,5 +82,6 @@ fn main() -> anyhow::Result<()> {
         Command::Test => test::run_all(&workspace),
         Command::E2e => test::run_end_to_end(&workspace),
         Command::Bench(options) => bench::run(&workspace, &options),
+        Command::BenchApp => test::run_browser_bench(&workspace),
     }
 }

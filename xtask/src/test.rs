@@ -38,6 +38,51 @@ pub(crate) fn run_end_to_end(workspace: &Workspace) -> anyhow::Result<()> {
 }
 
 fn end_to_end(workspace: &Workspace) -> anyhow::Result<()> {
+    with_browser_stack(workspace, |stack| {
+        stack
+            .playwright(workspace, &[])
+            .and_then(|()| run_clients(workspace, &stack.server.url()))
+    })
+}
+
+/// The browser benchmarks (`end2end/bench`) against a fresh release build:
+/// the time from one user's write to another's page, through the whole
+/// push loop, and the server-rendered pages' time to first byte.
+pub(crate) fn run_browser_bench(workspace: &Workspace) -> anyhow::Result<()> {
+    setup::run(workspace)?;
+    with_browser_stack(workspace, |stack| {
+        stack.playwright(workspace, &["--config", "bench.config.ts"])
+    })
+}
+
+/// A release server on a fresh database, and the fake push service it
+/// sends to, both on loopback.
+struct BrowserStack {
+    server: RunningServer,
+    fake_push: RunningServer,
+}
+
+impl BrowserStack {
+    /// Runs Playwright in `end2end/` against the stack, with `args`.
+    fn playwright(&self, workspace: &Workspace, args: &[&str]) -> anyhow::Result<()> {
+        command::run(
+            Command::new(workspace.node_bin("playwright"))
+                .arg("test")
+                .args(args)
+                .current_dir(workspace.root.join("end2end"))
+                .env("KINTO_PUSH_E2E_URL", self.server.url())
+                .env("FAKE_PUSH_URL", self.fake_push.url())
+                .env("CHROMIUM_PATH", setup::chromium_path()),
+        )
+    }
+}
+
+/// Builds the release site, starts the stack, runs `body` and stops the
+/// stack whatever `body` returned.
+fn with_browser_stack(
+    workspace: &Workspace,
+    body: impl FnOnce(&BrowserStack) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let build = site::build(workspace, Profile::Release)?;
 
     let data = workspace.target_dir.join("e2e-data");
@@ -73,17 +118,10 @@ fn end_to_end(workspace: &Workspace) -> anyhow::Result<()> {
         log_path.display()
     );
 
-    let outcome = command::run(
-        Command::new(workspace.node_bin("playwright"))
-            .arg("test")
-            .current_dir(workspace.root.join("end2end"))
-            .env("KINTO_PUSH_E2E_URL", server.url())
-            .env("FAKE_PUSH_URL", fake_push.url())
-            .env("CHROMIUM_PATH", setup::chromium_path()),
-    )
-    .and_then(|()| run_clients(workspace, &server.url()));
+    let stack = BrowserStack { server, fake_push };
+    let outcome = body(&stack);
     // The server stops first: it may still be sending to the fake.
-    let stopped = server.stop().and_then(|()| fake_push.stop());
+    let stopped = stack.server.stop().and_then(|()| stack.fake_push.stop());
     outcome.and(stopped)
 }
 

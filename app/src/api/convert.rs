@@ -312,7 +312,8 @@ mod tests {
         assert_eq!(slug("Groceries"), "groceries");
         assert_eq!(slug("  Trip to Köln, 2027!  "), "trip-to-k-ln-2027");
         assert_eq!(slug("???"), "notes");
-        assert_eq!(slug(&"ab ".repeat(40)).len(), MAX_SLUG - 1);
+        let long = slug(&"ab ".repeat(40));
+        assert!(long.len() <= MAX_SLUG && !long.ends_with('-'), "{long}");
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! API; the browser calls them over HTTP, and forms post to them directly
 //! when the page's code has not loaded.
 //!
-//! Expected refusals (a field the server rejects, a conflict) come back as
-//! values the pages show; `ServerFnError` is for everything else.
+//! Each answers at `/api/<name>`. Expected refusals (a field the server
+//! rejects, a conflict) come back as values the pages show; `ServerFnError`
+//! is for everything else.
 
 use leptos::prelude::*;
 
@@ -36,8 +37,34 @@ const MAX_NOTES: usize = 500;
 #[cfg(feature = "ssr")]
 const MAX_SHARED: usize = 50;
 
+/// Registers every server function with the server's router. Automatic
+/// registration depends on the linker keeping code nothing calls, which
+/// test binaries do not always do.
+#[cfg(feature = "ssr")]
+pub fn register_server_functions() {
+    use leptos::server_fn::axum::register_explicit;
+
+    register_explicit::<SignIn>();
+    register_explicit::<SignOut>();
+    register_explicit::<LoadBoard>();
+    register_explicit::<CreateCollection>();
+    register_explicit::<LoadNotes>();
+    register_explicit::<SyncNotes>();
+    register_explicit::<AddNote>();
+    register_explicit::<EditNote>();
+    register_explicit::<SetDone>();
+    register_explicit::<DeleteNote>();
+    register_explicit::<LoadSharing>();
+    register_explicit::<Share>();
+    register_explicit::<Revoke>();
+    register_explicit::<ListDevices>();
+    register_explicit::<RegisterDevice>();
+    register_explicit::<RemoveDevice>();
+    register_explicit::<Follow>();
+}
+
 /// Starts a browser session for `name` and `password`.
-#[server]
+#[server(endpoint = "sign_in")]
 pub async fn sign_in(name: String, password: String) -> Result<FormOutcome<()>, ServerFnError> {
     Ok(match kinto::start_session(&name, &password) {
         Ok(()) => FormOutcome::Done(()),
@@ -46,14 +73,14 @@ pub async fn sign_in(name: String, password: String) -> Result<FormOutcome<()>, 
 }
 
 /// Ends the browser session.
-#[server]
+#[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), ServerFnError> {
     kinto::end_session();
     Ok(())
 }
 
 /// The signed-in user's board; `None` when nobody is signed in.
-#[server]
+#[server(endpoint = "load_board")]
 pub async fn load_board() -> Result<Option<Board>, ServerFnError> {
     let Some(kinto) = Kinto::for_request()? else {
         return Ok(None);
@@ -94,7 +121,7 @@ pub async fn load_board() -> Result<Option<Board>, ServerFnError> {
 }
 
 /// Creates a collection of notes in the user's bucket.
-#[server]
+#[server(endpoint = "create_collection")]
 pub async fn create_collection(
     title: String,
 ) -> Result<FormOutcome<CollectionSummary>, ServerFnError> {
@@ -107,6 +134,11 @@ pub async fn create_collection(
         });
     }
     let me = me(&kinto).await?;
+    // Reading `default` creates the user's bucket on first use.
+    let bucket = kinto.get("/buckets/default").await?;
+    if !bucket.is_success() {
+        return Err(bucket.into_error());
+    }
     let body = json!({ "data": { "title": title, "schema": convert::note_schema() } });
     // The id comes from the title; a taken one gets a number.
     let slug = convert::slug(&title);
@@ -140,7 +172,7 @@ pub async fn create_collection(
 }
 
 /// A collection's page; `None` when nobody is signed in.
-#[server]
+#[server(endpoint = "load_notes")]
 pub async fn load_notes(
     bucket: String,
     collection: String,
@@ -182,7 +214,7 @@ pub async fn load_notes(
 }
 
 /// What changed in a collection after `since`, deletions included.
-#[server]
+#[server(endpoint = "sync_notes")]
 pub async fn sync_notes(
     bucket: String,
     collection: String,
@@ -201,7 +233,7 @@ pub async fn sync_notes(
 }
 
 /// Adds a note to a collection.
-#[server]
+#[server(endpoint = "add_note")]
 pub async fn add_note(
     bucket: String,
     collection: String,
@@ -227,7 +259,7 @@ pub async fn add_note(
 
 /// Changes a note's title and text, if nobody changed it since
 /// `last_modified`.
-#[server]
+#[server(endpoint = "edit_note")]
 pub async fn edit_note(
     bucket: String,
     collection: String,
@@ -250,7 +282,7 @@ pub async fn edit_note(
 }
 
 /// Marks a note done or not. A single flag, so the last click wins.
-#[server]
+#[server(endpoint = "set_done")]
 pub async fn set_done(
     bucket: String,
     collection: String,
@@ -266,7 +298,7 @@ pub async fn set_done(
 }
 
 /// Deletes a note.
-#[server]
+#[server(endpoint = "delete_note")]
 pub async fn delete_note(
     bucket: String,
     collection: String,
@@ -282,7 +314,7 @@ pub async fn delete_note(
 }
 
 /// Who a collection is shared with.
-#[server]
+#[server(endpoint = "load_sharing")]
 pub async fn load_sharing(bucket: String, collection: String) -> Result<Sharing, ServerFnError> {
     let kinto = Kinto::signed_in()?;
     let me = me(&kinto).await?;
@@ -294,7 +326,7 @@ pub async fn load_sharing(bucket: String, collection: String) -> Result<Sharing,
 }
 
 /// Gives `user_id` the `role` on a collection.
-#[server]
+#[server(endpoint = "share")]
 pub async fn share(
     bucket: String,
     collection: String,
@@ -314,7 +346,7 @@ pub async fn share(
 }
 
 /// Takes the `role` on a collection back from `user_id`.
-#[server]
+#[server(endpoint = "revoke")]
 pub async fn revoke(
     bucket: String,
     collection: String,
@@ -358,7 +390,7 @@ async fn change_sharing(
 }
 
 /// The user's devices: their push subscriptions, with delivery figures.
-#[server]
+#[server(endpoint = "list_devices")]
 pub async fn list_devices() -> Result<Vec<Device>, ServerFnError> {
     let Some(kinto) = Kinto::for_request()? else {
         return Ok(Vec::new());
@@ -378,7 +410,7 @@ pub async fn list_devices() -> Result<Vec<Device>, ServerFnError> {
 /// Stores this browser's push subscription (`PushSubscription.toJSON()`
 /// as text). `replaces` names the endpoint of the subscription it renews,
 /// whose followed channels it keeps.
-#[server]
+#[server(endpoint = "register_device")]
 pub async fn register_device(
     subscription: String,
     replaces: Option<String>,
@@ -411,7 +443,7 @@ pub async fn register_device(
 }
 
 /// Forgets one of the user's devices: it gets no more notifications.
-#[server]
+#[server(endpoint = "remove_device")]
 pub async fn remove_device(id: String) -> Result<(), ServerFnError> {
     let kinto = Kinto::signed_in()?;
     let answer = kinto
@@ -424,7 +456,7 @@ pub async fn remove_device(id: String) -> Result<(), ServerFnError> {
 }
 
 /// Follows a channel on one of the user's devices, or stops following it.
-#[server]
+#[server(endpoint = "follow")]
 pub async fn follow(
     device: String,
     channel: String,

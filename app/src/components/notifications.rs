@@ -243,7 +243,7 @@ fn Following(
             <h3>"Follow"</h3>
         </Show>
         <ul class="toggles" hidden=move || device.get().is_none()>
-            {toggles.clone()}
+            {toggles}
         </ul>
         <p class="field-error" role="alert" hidden=move || error.get().is_none()>
             {move || error.get().unwrap_or_default()}

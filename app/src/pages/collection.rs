@@ -286,13 +286,15 @@ fn NoteItem(
                     }
                 }
             >
-                <EditNoteForm
-                    note=note.clone()
-                    target=target.clone()
-                    on_saved
-                    on_deleted
-                    on_close=Callback::new(move |()| editing.set(false))
-                />
+                <div class="note-editor">
+                    <EditNoteForm
+                        note=note.clone()
+                        target=target.clone()
+                        on_saved
+                        on_deleted
+                        on_close=Callback::new(move |()| editing.set(false))
+                    />
+                </div>
             </Show>
         </li>
     }

@@ -80,7 +80,11 @@ pub fn App() -> impl IntoView {
             </Routes>
         </Router>
         <footer class="footer">
-            <p class="worker-status" data-testid="worker-status" data-state=move || worker.get().state()>
+            <p
+                class="worker-status"
+                data-testid="worker-status"
+                data-state=move || worker.get().state()
+            >
                 <span class="status-dot" aria-hidden="true"></span>
                 {move || worker.get().describe()}
             </p>

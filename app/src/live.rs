@@ -11,7 +11,7 @@ use sw::payload::PushPayload;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Relayed {
     /// A push arrived for a channel.
-    Change(PushPayload),
+    Change(Box<PushPayload>),
     /// The browser renewed the push subscription.
     SubscriptionChanged,
 }
@@ -72,10 +72,10 @@ mod tests {
     use super::*;
 
     fn change(channel: Option<&str>) -> Relayed {
-        Relayed::Change(PushPayload {
+        Relayed::Change(Box::new(PushPayload {
             channel: channel.map(str::to_owned),
             ..PushPayload::default()
-        })
+        }))
     }
 
     #[test]

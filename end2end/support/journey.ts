@@ -10,6 +10,7 @@
 // own connection.
 
 import { createECDH, randomBytes, randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
 
 import {
   expect,
@@ -214,11 +215,13 @@ export async function bridgePushes(
   page: Page,
   request: APIRequestContext,
   keys: BrowserKeys,
-): Promise<{ delivered: unknown[]; stop: () => Promise<void> }> {
+): Promise<{ delivered: unknown[]; heardAt: number[]; stop: () => Promise<void> }> {
   const origin = new URL(page.url()).origin;
   const cdp = await page.context().newCDPSession(page);
   const registrationId = await registrationIdOf(cdp, origin);
   const delivered: unknown[] = [];
+  // When each push was heard from the fake, in epoch milliseconds.
+  const heardAt: number[] = [];
   let running = true;
   const loop = (async () => {
     // Bounded: a journey never runs longer than its test timeout.
@@ -226,8 +229,10 @@ export async function bridgePushes(
     while (running && Date.now() < until) {
       // Answers as soon as a push arrives, like a push service's connection.
       const payloads = await received(request, keys, delivered.length);
+      const at = performance.timeOrigin + performance.now();
       for (const payload of payloads.slice(delivered.length)) {
         delivered.push(payload);
+        heardAt.push(at);
         await cdp.send("ServiceWorker.deliverPushMessage", {
           origin,
           registrationId,
@@ -238,6 +243,7 @@ export async function bridgePushes(
   })();
   return {
     delivered,
+    heardAt,
     stop: async () => {
       running = false;
       await loop;

@@ -68,3 +68,10 @@ pub(crate) fn clock_time() -> String {
         now.get_seconds()
     )
 }
+
+/// Now, in milliseconds since the epoch with the precision of the page's
+/// clock.
+pub(crate) fn epoch_millis() -> Option<f64> {
+    let performance = web_sys::window()?.performance()?;
+    Some(performance.time_origin() + performance.now())
+}

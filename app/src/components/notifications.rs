@@ -295,7 +295,7 @@ fn DeviceList(
                 <li class="device" data-endpoint=endpoint>
                     <div>
                         <strong>{device.host}</strong>
-                        <Show when=is_this.clone()>
+                        <Show when=is_this>
                             <span class="badge">"this browser"</span>
                         </Show>
                     </div>
@@ -377,10 +377,10 @@ mod browser {
     /// Ends this browser's subscription and forgets it on the server.
     pub(super) async fn disable(device: Option<String>) -> PushState {
         set_wanted(false);
-        if let Some(id) = device {
-            if let Err(error) = remove_device(id).await {
-                return PushState::Failed(error.to_string());
-            }
+        if let Some(id) = device
+            && let Err(error) = remove_device(id).await
+        {
+            return PushState::Failed(error.to_string());
         }
         let unsubscribed = async {
             let registration = push::registration().await?;

@@ -68,6 +68,9 @@ fn NotesScreen(loaded: NotesView) -> impl IntoView {
     let notes = RwSignal::new(notes);
     let since = RwSignal::new(timestamp);
     let synced_at = RwSignal::new(None::<String>);
+    // When the last sync's changes reached the list, in epoch milliseconds:
+    // what measurements of the live loop read.
+    let synced_ms = RwSignal::new(None::<f64>);
     let sync_error = RwSignal::new(None::<String>);
     let bucket = collection.bucket.clone();
     let collection_id = collection.id.clone();
@@ -84,7 +87,10 @@ fn NotesScreen(loaded: NotesView) -> impl IntoView {
                         notes.update(|notes| apply(notes, changes));
                         sync_error.set(None);
                         #[cfg(feature = "hydrate")]
-                        synced_at.set(Some(crate::browser::clock_time()));
+                        {
+                            synced_at.set(Some(crate::browser::clock_time()));
+                            synced_ms.set(crate::browser::epoch_millis());
+                        }
                     }
                     Err(error) => sync_error.set(Some(error.to_string())),
                 }
@@ -94,18 +100,6 @@ fn NotesScreen(loaded: NotesView) -> impl IntoView {
 
     // Live: a relayed change of this collection (or its bucket), coming
     // back online, or the page becoming visible.
-    let live = use_live_changes();
-    {
-        let (sync, channel) = (sync.clone(), channel.clone());
-        Effect::new(move |_| {
-            if live
-                .latest()
-                .is_some_and(|relayed| relayed.concerns(&channel))
-            {
-                sync();
-            }
-        });
-    }
     #[cfg(feature = "hydrate")]
     {
         let on_online = {
@@ -125,6 +119,15 @@ fn NotesScreen(loaded: NotesView) -> impl IntoView {
             on_visible.remove();
         });
     }
+    let live = use_live_changes();
+    Effect::new(move |_| {
+        if live
+            .latest()
+            .is_some_and(|relayed| relayed.concerns(&channel))
+        {
+            sync();
+        }
+    });
 
     let on_saved = Callback::new(move |note: Note| {
         notes.update(|notes| upsert(notes, note));
@@ -146,7 +149,12 @@ fn NotesScreen(loaded: NotesView) -> impl IntoView {
                 <section class="card" aria-labelledby="notes-heading">
                     <div class="card-head">
                         <h1 id="notes-heading">{collection.title.clone()}</h1>
-                        <p class="sync" data-testid="sync-state" aria-live="polite">
+                        <p
+                            class="sync"
+                            data-testid="sync-state"
+                            data-synced-at=move || synced_ms.get().map(|ms| ms.to_string())
+                            aria-live="polite"
+                        >
                             {move || match (sync_error.get(), synced_at.get()) {
                                 (Some(error), _) => format!("Sync failed: {error}"),
                                 (None, Some(time)) => format!("Synced at {time}"),
@@ -170,7 +178,7 @@ fn NotesScreen(loaded: NotesView) -> impl IntoView {
                 </section>
             </div>
             <aside class="side-column">
-                <NotificationsPanel me collections=vec![collection.clone()] />
+                <NotificationsPanel me collections=vec![collection] />
                 {can_share.then(|| view! { <SharingPanel bucket collection=collection_id /> })}
             </aside>
         </div>
@@ -193,7 +201,7 @@ fn upsert(notes: &mut Vec<Note>, note: Note) {
         Some(known) => *known = note,
         None => notes.push(note),
     }
-    notes.sort_by(|a, b| b.last_modified.cmp(&a.last_modified));
+    notes.sort_by_key(|note| std::cmp::Reverse(note.last_modified));
 }
 
 /// The form that adds a note.
@@ -462,7 +470,7 @@ fn EditNoteForm(
                             </p>
                             <blockquote>
                                 <p class="note-title">{theirs.title.clone()}</p>
-                                <p class="note-text">{theirs.text.clone()}</p>
+                                <p class="note-text">{theirs.text}</p>
                             </blockquote>
                             <div class="row">
                                 <button

@@ -80,7 +80,7 @@ fn listen(container: &ServiceWorkerContainer, live: LiveChanges) {
             return;
         };
         let relayed = match WorkerMessage::parse(&text) {
-            Some(WorkerMessage::Change(payload)) => Relayed::Change(payload),
+            Some(WorkerMessage::Change(payload)) => Relayed::Change(Box::new(payload)),
             Some(WorkerMessage::SubscriptionChanged) => Relayed::SubscriptionChanged,
             _ => return,
         };

@@ -32,7 +32,7 @@ mod live;
 mod worker;
 
 #[cfg(feature = "ssr")]
-pub use api::kinto::{ApiTransport, LocalApi};
+pub use api::ssr::kinto::{ApiTransport, LocalApi};
 
 /// The HTML document around the app: head, hydration scripts, stylesheet.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -14,17 +14,15 @@ use crate::model::{
 };
 
 #[cfg(feature = "ssr")]
-mod convert;
-#[cfg(feature = "ssr")]
-pub mod kinto;
+pub mod ssr;
 
 #[cfg(feature = "ssr")]
-use self::convert::{
-    collection_path, device_of, invalid_field, me, note_draft, note_of, notes_sync, records_path,
-    saved, sharing_of, summary_of,
+use self::ssr::convert::{
+    self, collection_path, device_of, invalid_field, me, note_draft, note_of, notes_sync,
+    records_path, saved, sharing_of, summary_of,
 };
 #[cfg(feature = "ssr")]
-use self::kinto::Kinto;
+use self::ssr::kinto::{self, Kinto};
 #[cfg(feature = "ssr")]
 use http::Method;
 #[cfg(feature = "ssr")]

@@ -12,7 +12,7 @@ use crate::model::{
 };
 
 /// Longest title of a collection.
-pub(super) const MAX_COLLECTION_TITLE: usize = 80;
+pub(in crate::api) const MAX_COLLECTION_TITLE: usize = 80;
 /// Longest title of a note.
 const MAX_NOTE_TITLE: usize = 200;
 /// Longest text of a note.
@@ -23,21 +23,21 @@ const MAX_SLUG: usize = 40;
 const MAX_PRINCIPAL: usize = 200;
 
 /// The draft of writes that change no title or text.
-pub(super) static NO_DRAFT: LazyLock<NoteDraft> = LazyLock::new(|| NoteDraft {
+pub(in crate::api) static NO_DRAFT: LazyLock<NoteDraft> = LazyLock::new(|| NoteDraft {
     title: String::new(),
     text: String::new(),
 });
 
-pub(super) fn collection_path(bucket: &str, collection: &str) -> String {
+pub(in crate::api) fn collection_path(bucket: &str, collection: &str) -> String {
     format!("/buckets/{bucket}/collections/{collection}")
 }
 
-pub(super) fn records_path(bucket: &str, collection: &str) -> String {
+pub(in crate::api) fn records_path(bucket: &str, collection: &str) -> String {
     format!("{}/records", collection_path(bucket, collection))
 }
 
 /// The signed-in user, from the API's hello.
-pub(super) async fn me(kinto: &Kinto) -> Result<Me, ServerFnError> {
+pub(in crate::api) async fn me(kinto: &Kinto) -> Result<Me, ServerFnError> {
     let hello = kinto.get("/").await?;
     let user = &hello.body["user"];
     let (Some(user_id), Some(bucket)) = (user["id"].as_str(), user["bucket"].as_str()) else {
@@ -56,7 +56,11 @@ pub(super) async fn me(kinto: &Kinto) -> Result<Me, ServerFnError> {
 }
 
 /// A collection object as the board lists it.
-pub(super) fn summary_of(bucket: &str, data: &Value, shared: bool) -> Option<CollectionSummary> {
+pub(in crate::api) fn summary_of(
+    bucket: &str,
+    data: &Value,
+    shared: bool,
+) -> Option<CollectionSummary> {
     let id = data["id"].as_str()?;
     let title = data["title"]
         .as_str()
@@ -71,7 +75,7 @@ pub(super) fn summary_of(bucket: &str, data: &Value, shared: bool) -> Option<Col
 }
 
 /// A record as a note; `None` for a tombstone or a record without an id.
-pub(super) fn note_of(data: &Value) -> Option<Note> {
+pub(in crate::api) fn note_of(data: &Value) -> Option<Note> {
     if data["deleted"].as_bool() == Some(true) {
         return None;
     }
@@ -85,7 +89,7 @@ pub(super) fn note_of(data: &Value) -> Option<Note> {
 }
 
 /// A `_since` listing as changes and deletions.
-pub(super) fn notes_sync(answer: &Answer, since: u64) -> NotesSync {
+pub(in crate::api) fn notes_sync(answer: &Answer, since: u64) -> NotesSync {
     let mut sync = NotesSync {
         changed: Vec::new(),
         deleted: Vec::new(),
@@ -105,12 +109,12 @@ pub(super) fn notes_sync(answer: &Answer, since: u64) -> NotesSync {
 }
 
 /// Whether `user_id` is named in the object's own `write` permission.
-pub(super) fn may_write(object: &Value, user_id: &str) -> bool {
+pub(in crate::api) fn may_write(object: &Value, user_id: &str) -> bool {
     principals(object, "write").any(|principal| principal == user_id)
 }
 
 /// A collection's sharing: every principal but the user's own.
-pub(super) fn sharing_of(object: &Value, user_id: &str) -> Sharing {
+pub(in crate::api) fn sharing_of(object: &Value, user_id: &str) -> Sharing {
     let others = |permission| {
         principals(object, permission)
             .filter(|principal| *principal != user_id)
@@ -132,7 +136,7 @@ fn principals<'a>(object: &'a Value, permission: &str) -> impl Iterator<Item = &
 }
 
 /// A subscription as one of the user's devices.
-pub(super) fn device_of(data: &Value) -> Option<Device> {
+pub(in crate::api) fn device_of(data: &Value) -> Option<Device> {
     let endpoint = data["endpoint"].as_str()?;
     let host = endpoint
         .split_once("://")
@@ -165,7 +169,7 @@ pub(super) fn device_of(data: &Value) -> Option<Device> {
 }
 
 /// Checks a title: something to show, not too long.
-pub(super) fn check_title(title: &str, max_chars: usize) -> Result<(), String> {
+pub(in crate::api) fn check_title(title: &str, max_chars: usize) -> Result<(), String> {
     if title.trim().is_empty() {
         return Err("Give it a title.".to_owned());
     }
@@ -176,7 +180,7 @@ pub(super) fn check_title(title: &str, max_chars: usize) -> Result<(), String> {
 }
 
 /// A note as typed, trimmed and checked.
-pub(super) fn note_draft(title: &str, text: &str) -> Result<NoteDraft, SaveOutcome> {
+pub(in crate::api) fn note_draft(title: &str, text: &str) -> Result<NoteDraft, SaveOutcome> {
     let title = title.trim();
     let invalid = |field: &str, message: String| SaveOutcome::Invalid {
         field: field.to_owned(),
@@ -196,7 +200,7 @@ pub(super) fn note_draft(title: &str, text: &str) -> Result<NoteDraft, SaveOutco
 }
 
 /// Checks what was typed as someone to share with.
-pub(super) fn check_principal(principal: &str) -> Result<(), String> {
+pub(in crate::api) fn check_principal(principal: &str) -> Result<(), String> {
     let looks_right = principal.contains(':') || principal.starts_with("system.");
     if principal.is_empty() {
         return Err("Enter the user id they see on their board.".to_owned());
@@ -212,7 +216,7 @@ pub(super) fn check_principal(principal: &str) -> Result<(), String> {
 
 /// An id for a collection, from its title: lowercase letters, digits and
 /// dashes.
-pub(super) fn slug(title: &str) -> String {
+pub(in crate::api) fn slug(title: &str) -> String {
     let mut slug = String::new();
     for c in title.to_lowercase().chars() {
         if c.is_ascii_alphanumeric() {
@@ -231,12 +235,12 @@ pub(super) fn slug(title: &str) -> String {
 }
 
 /// A principal as a JSON Pointer segment.
-pub(super) fn escape_pointer(segment: &str) -> String {
+pub(in crate::api) fn escape_pointer(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
 /// The JSON Schema of a collection's notes, which the server enforces.
-pub(super) fn note_schema() -> Value {
+pub(in crate::api) fn note_schema() -> Value {
     json!({
         "type": "object",
         "properties": {
@@ -250,7 +254,7 @@ pub(super) fn note_schema() -> Value {
 
 /// A `400` naming a `data.<name>` field, as a refusal of the form's
 /// `fallback` input unless the name is one of the form's.
-pub(super) fn invalid_field<T>(answer: &Answer, fallback: &str) -> Option<FormOutcome<T>> {
+pub(in crate::api) fn invalid_field<T>(answer: &Answer, fallback: &str) -> Option<FormOutcome<T>> {
     let (field, message) = refused_field(answer, fallback)?;
     Some(FormOutcome::Invalid { field, message })
 }
@@ -272,7 +276,10 @@ fn refused_field(answer: &Answer, fallback: &str) -> Option<(String, String)> {
 }
 
 /// The outcome of writing a note.
-pub(super) fn saved(answer: Answer, draft: &NoteDraft) -> Result<SaveOutcome, ServerFnError> {
+pub(in crate::api) fn saved(
+    answer: Answer,
+    draft: &NoteDraft,
+) -> Result<SaveOutcome, ServerFnError> {
     match answer.status {
         200 | 201 => note_of(&answer.body["data"])
             .map(SaveOutcome::Saved)

@@ -316,3 +316,40 @@ export async function sharedCollection(browser: Browser, baseURL: string, reques
 
   return { alice, bob, keys, alicePage, bobPage, aliceContext, bobContext, title, collectionURL, channel };
 }
+
+/**
+ * Proves that nothing more is on its way to `keys`: `user` follows a
+ * collection of their own from now on, and `drain` writes to it and waits
+ * for that push. The server queues pushes in commit order, so by the time the
+ * sentinel's arrives, every push of an earlier write has arrived too.
+ * Returns the channels of every push received, sentinel included.
+ */
+export async function sentinel(request: APIRequestContext, user: User, keys: BrowserKeys) {
+  const headers = { Authorization: user.authorization };
+  const hello = (await (await request.get("/v1/", { headers })).json()) as {
+    user: { bucket: string };
+  };
+  const channel = `/buckets/${hello.user.bucket}/collections/sentinel`;
+  const created = await request.put(`/v1/buckets/default/collections/sentinel`, {
+    headers,
+    data: { data: {} },
+  });
+  expect(created.ok()).toBe(true);
+  const [subscription] = await serverSubscriptions(request, user);
+  const followed = await request.patch(`/v1/push/subscriptions/${subscription.id}`, {
+    headers,
+    data: { data: { channels: [...subscription.channels, channel] } },
+  });
+  expect(followed.status()).toBe(200);
+
+  const drain = async (): Promise<string[]> => {
+    const before = (await received(request, keys)).length;
+    const written = await request.post(`/v1${channel}/records`, { headers, data: { data: {} } });
+    expect(written.status()).toBe(201);
+    const channels = async () =>
+      ((await received(request, keys, before)) as { channel: string }[]).map((m) => m.channel);
+    await expect.poll(async () => (await channels()).at(-1)).toBe(channel);
+    return channels();
+  };
+  return { channel, drain };
+}

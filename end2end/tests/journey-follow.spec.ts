@@ -4,6 +4,7 @@ import {
   addNote,
   fakePushURL,
   received,
+  sentinel,
   serverSubscriptions,
   sharedCollection,
 } from "../support/journey";
@@ -25,17 +26,17 @@ test("following and unfollowing a collection changes what is sent", async ({
 
   await bobPage.getByLabel(`Follow ${title}`).uncheck();
   await expect.poll(async () => (await serverSubscriptions(request, bob))[0]?.channels).toEqual([]);
+  const { channel: own, drain } = await sentinel(request, bob, keys);
   await addNote(alicePage, "While not followed");
-  // The dispatcher sends within milliseconds; give it far longer.
-  await alicePage.waitForTimeout(1500);
-  expect(await received(request, keys)).toHaveLength(1);
+  expect(await drain()).toEqual([channel, own]);
 
+  await bobPage.reload();
   await bobPage.getByLabel(`Follow ${title}`).check();
   await expect
     .poll(async () => (await serverSubscriptions(request, bob))[0]?.channels)
-    .toEqual([channel]);
+    .toContain(channel);
   await addNote(alicePage, "Followed again");
-  await expect.poll(async () => (await received(request, keys)).length).toBe(2);
+  await expect.poll(async () => (await received(request, keys)).length).toBe(3);
 
   await shared.aliceContext.close();
   await shared.bobContext.close();

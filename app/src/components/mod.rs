@@ -4,7 +4,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use crate::api::SignOut;
-use crate::model::Me;
+use crate::model::{FormOutcome, Me, SaveOutcome};
 
 pub mod notifications;
 pub mod sharing;
@@ -20,6 +20,51 @@ pub fn FieldError(#[prop(into)] message: Signal<Option<String>>) -> impl IntoVie
             {move || message.get().unwrap_or_default()}
         </p>
     }
+}
+
+/// An outcome that may refuse one of a form's fields.
+pub trait Refusal {
+    /// The refused field and why.
+    fn refusal(&self) -> Option<(&str, &str)>;
+}
+
+impl<T> Refusal for FormOutcome<T> {
+    fn refusal(&self) -> Option<(&str, &str)> {
+        match self {
+            Self::Invalid { field, message } => Some((field, message)),
+            Self::Done(_) => None,
+        }
+    }
+}
+
+impl Refusal for SaveOutcome {
+    fn refusal(&self) -> Option<(&str, &str)> {
+        match self {
+            Self::Invalid { field, message } => Some((field, message)),
+            _ => None,
+        }
+    }
+}
+
+/// The error to show next to `field`, from the latest outcome of a form's
+/// action. Failures that name no field show next to `failures_at`.
+pub fn field_error<T, S>(
+    outcome: S,
+    field: &'static str,
+    failures_at: &'static str,
+) -> Signal<Option<String>>
+where
+    T: Refusal,
+    S: Get<Value = Option<Result<T, ServerFnError>>> + Send + Sync + 'static,
+{
+    Signal::derive(move || match outcome.get() {
+        Some(Ok(done)) => done
+            .refusal()
+            .filter(|(refused, _)| *refused == field)
+            .map(|(_, message)| message.to_owned()),
+        Some(Err(error)) if field == failures_at => Some(error.to_string()),
+        _ => None,
+    })
 }
 
 /// Who is signed in, their user id to share with, and the way out.

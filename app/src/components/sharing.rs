@@ -4,9 +4,9 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-use super::FieldError;
+use super::{FieldError, field_error};
 use crate::api::{Revoke, Share, load_sharing};
-use crate::model::{FormOutcome, Role, Sharing};
+use crate::model::{Role, Sharing};
 
 /// Lists who a collection is shared with; grants and revokes access.
 #[component]
@@ -20,11 +20,6 @@ pub fn SharingPanel(bucket: String, collection: String) -> impl IntoView {
             move |_| load_sharing(bucket.clone(), collection.clone()),
         )
     };
-    let user_error = Signal::derive(move || match share.value().get() {
-        Some(Ok(FormOutcome::Invalid { message, .. })) => Some(message),
-        Some(Err(error)) => Some(error.to_string()),
-        _ => None,
-    });
     let revoke_error = Signal::derive(move || match revoke.value().get() {
         Some(Err(error)) => Some(error.to_string()),
         _ => None,
@@ -94,7 +89,7 @@ pub fn SharingPanel(bucket: String, collection: String) -> impl IntoView {
                         autocomplete="off"
                         required
                     />
-                    <FieldError message=user_error />
+                    <FieldError message=field_error(share.value(), "user_id", "user_id") />
                 </div>
                 <div class="field inline">
                     <label for="share-role">"Access"</label>

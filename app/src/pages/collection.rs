@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{AddNote, DeleteNote, EditNote, SetDone, load_notes, sync_notes};
-use crate::components::{FieldError, NotificationsPanel, SharingPanel, SignedInBar};
+use crate::components::{FieldError, NotificationsPanel, SharingPanel, SignedInBar, field_error};
 use crate::live::use_live_changes;
 use crate::model::{Note, NoteDraft, NotesSync, NotesView, SaveOutcome};
 
@@ -218,16 +218,6 @@ fn AddNoteForm(target: (String, String), on_saved: Callback<Note>) -> impl IntoV
             }
         }
     });
-    let error_of = move |field: &'static str| {
-        Signal::derive(move || match outcome.get() {
-            Some(Ok(SaveOutcome::Invalid {
-                field: refused,
-                message,
-            })) if refused == field => Some(message),
-            Some(Err(error)) if field == "title" => Some(error.to_string()),
-            _ => None,
-        })
-    };
     let (bucket, collection) = target;
 
     view! {
@@ -237,12 +227,12 @@ fn AddNoteForm(target: (String, String), on_saved: Callback<Note>) -> impl IntoV
             <div class="field">
                 <label for="new-note-title">"Title"</label>
                 <input id="new-note-title" name="title" required maxlength="200" />
-                <FieldError message=error_of("title") />
+                <FieldError message=field_error(outcome, "title", "title") />
             </div>
             <div class="field">
                 <label for="new-note-text">"Text"</label>
                 <textarea id="new-note-text" name="text" rows="2"></textarea>
-                <FieldError message=error_of("text") />
+                <FieldError message=field_error(outcome, "text", "title") />
             </div>
             <button type="submit" class="button primary">"Add note"</button>
         </ActionForm>
@@ -397,16 +387,6 @@ fn EditNoteForm(
             _ => {}
         });
     }
-    let error_of = move |field: &'static str| {
-        Signal::derive(move || match outcome.get() {
-            Some(Ok(SaveOutcome::Invalid {
-                field: refused,
-                message,
-            })) if refused == field => Some(message),
-            Some(Err(error)) if field == "title" => Some(error.to_string()),
-            _ => None,
-        })
-    };
     let conflict = move || match outcome.get() {
         Some(Ok(SaveOutcome::Conflict { theirs, mine })) => Some((*theirs, mine)),
         _ => None,
@@ -435,12 +415,12 @@ fn EditNoteForm(
             <div class="field">
                 <label for=title_id.clone()>"Title"</label>
                 <input id=title_id name="title" value=note.title.clone() required maxlength="200" />
-                <FieldError message=error_of("title") />
+                <FieldError message=field_error(outcome, "title", "title") />
             </div>
             <div class="field">
                 <label for=text_id.clone()>"Text"</label>
                 <textarea id=text_id name="text" rows="3">{note.text.clone()}</textarea>
-                <FieldError message=error_of("text") />
+                <FieldError message=field_error(outcome, "text", "title") />
             </div>
             <div class="row">
                 <button type="submit" class="button primary">"Save"</button>

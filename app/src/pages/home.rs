@@ -4,8 +4,8 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use crate::api::{CreateCollection, SignIn, load_board};
-use crate::components::{FieldError, NotificationsPanel, SignedInBar};
-use crate::model::{Board, CollectionSummary, FormOutcome};
+use crate::components::{FieldError, NotificationsPanel, SignedInBar, field_error};
+use crate::model::{Board, CollectionSummary};
 
 /// Shows the board of the signed-in user, or the sign-in form.
 #[component]
@@ -43,7 +43,7 @@ fn SignInForm() -> impl IntoView {
 
     #[cfg(feature = "hydrate")]
     Effect::new(move || {
-        if let Some(Ok(FormOutcome::Done(()))) = outcome.get() {
+        if let Some(Ok(crate::model::FormOutcome::Done(()))) = outcome.get() {
             let (name, password) = typed.get_value();
             leptos::task::spawn_local(async move {
                 if let Err(error) =
@@ -56,16 +56,6 @@ fn SignInForm() -> impl IntoView {
             });
         }
     });
-    let error_of = move |field: &'static str| {
-        Signal::derive(move || match outcome.get() {
-            Some(Ok(FormOutcome::Invalid {
-                field: refused,
-                message,
-            })) if refused == field => Some(message),
-            Some(Err(error)) if field == "name" => Some(error.to_string()),
-            _ => None,
-        })
-    };
     let remember = move |event: leptos::ev::SubmitEvent| {
         #[cfg(feature = "hydrate")]
         typed.set_value((
@@ -93,7 +83,7 @@ fn SignInForm() -> impl IntoView {
                 <div class="field">
                     <label for="sign-in-name">"User name"</label>
                     <input id="sign-in-name" name="name" autocomplete="username" required />
-                    <FieldError message=error_of("name") />
+                    <FieldError message=field_error(outcome, "name", "name") />
                 </div>
                 <div class="field">
                     <label for="sign-in-password">"Password"</label>
@@ -104,7 +94,7 @@ fn SignInForm() -> impl IntoView {
                         autocomplete="current-password"
                         required
                     />
-                    <FieldError message=error_of("password") />
+                    <FieldError message=field_error(outcome, "password", "name") />
                 </div>
                 <button type="submit" class="button primary">"Sign in"</button>
             </ActionForm>
@@ -117,11 +107,6 @@ fn SignInForm() -> impl IntoView {
 #[component]
 fn BoardView(board: Board, create: ServerAction<CreateCollection>) -> impl IntoView {
     let outcome = create.value();
-    let title_error = Signal::derive(move || match outcome.get() {
-        Some(Ok(FormOutcome::Invalid { message, .. })) => Some(message),
-        Some(Err(error)) => Some(error.to_string()),
-        _ => None,
-    });
     let Board { me, own, shared } = board;
     let followable: Vec<CollectionSummary> = own.iter().chain(&shared).cloned().collect();
 
@@ -147,7 +132,7 @@ fn BoardView(board: Board, create: ServerAction<CreateCollection>) -> impl IntoV
                             />
                             <button type="submit" class="button primary">"Create"</button>
                         </div>
-                        <FieldError message=title_error />
+                        <FieldError message=field_error(outcome, "title", "title") />
                     </ActionForm>
                 </section>
                 <section class="card" aria-labelledby="shared-heading">
